@@ -1,0 +1,25 @@
+// The list of runs of a batch: files and folders, Keras models converted, sweeps expanded, shards selected.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "c1r/keras.hpp"
+#include "c1r/runner.hpp"
+
+namespace c1r {
+
+constexpr int64_t kMaxSweepPoints = 100000;
+
+// Each path is a config file or a folder (its *.json files in name order). A file that cannot be read or
+// expanded becomes one item carrying its error, so the batch goes on.
+std::vector<RunItem> collect_items(const std::vector<std::string>& paths, const KerasImportOptions& keras);
+
+// Expands a config's "sweep" grid (the last key varies fastest). Throws Error(config) for a malformed sweep or
+// one of more than kMaxSweepPoints points; a pointer missing from the config fails only its points.
+std::vector<RunItem> expand_sweep(const std::string& source, const nlohmann::json& config);
+
+// The index-th (1-based) of count contiguous, equal-as-possible parts.
+std::vector<RunItem> select_shard(std::vector<RunItem> items, int64_t index, int64_t count);
+
+}  // namespace c1r

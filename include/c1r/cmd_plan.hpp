@@ -1,0 +1,30 @@
+// The plan subcommand: search single-layer (and two-layer) settings that map one length to another (SPEC §6).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+namespace c1r {
+
+struct PlanOptions {
+    int64_t in_length = 0;
+    int64_t out_length = 0;
+    int64_t max_kernel = 9;
+    int64_t max_dilation = 4;
+    std::vector<std::string> types;  // empty: every type
+    std::string format = "table";    // table | json | csv
+    std::string emit_config;         // write the best candidate as a runnable config
+    std::optional<int64_t> in_channels, out_channels;
+    std::optional<int64_t> top;
+    bool two_layer = false;
+};
+
+// Adds the `plan` subcommand to the app; returns it so main can tell whether it was chosen.
+CLI::App* setup_plan(CLI::App& app, PlanOptions& options);
+// Prints the candidates; returns the exit code.
+int run_plan(const PlanOptions& options);
+
+}  // namespace c1r

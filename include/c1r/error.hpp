@@ -1,0 +1,36 @@
+// The one exception type of the tool: a kind that maps to the exit code, a message and a JSON pointer.
+#pragma once
+
+#include <stdexcept>
+#include <string>
+
+namespace c1r {
+
+enum class ErrorKind {
+    usage,    // bad flags or arguments (exit 2)
+    config,   // an invalid config (exit 2)
+    input,    // an unreadable or malformed input file (exit 2)
+    runtime,  // anything else: oneDNN failures, --verify over tolerance (exit 1)
+};
+
+class Error : public std::runtime_error {
+public:
+    Error(ErrorKind kind, const std::string& message, std::string pointer = {})
+        : std::runtime_error(message), kind_(kind), pointer_(std::move(pointer)) {}
+
+    ErrorKind kind() const { return kind_; }
+    // JSON pointer into the config that the error is about; empty when none.
+    const std::string& pointer() const { return pointer_; }
+
+private:
+    ErrorKind kind_;
+    std::string pointer_;
+};
+
+inline int exit_code(ErrorKind kind) { return kind == ErrorKind::runtime ? 1 : 2; }
+
+constexpr int kExitOk = 0;
+constexpr int kExitFailure = 1;
+constexpr int kExitUsage = 2;
+
+}  // namespace c1r

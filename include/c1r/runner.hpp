@@ -1,0 +1,50 @@
+// Runs one config: input, plan, weights, oneDNN execution, timing, verification; the result is a RunRecord.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "c1r/error.hpp"
+#include "c1r/network.hpp"
+#include "c1r/report.hpp"
+
+namespace c1r {
+
+// Command-line settings that override a config's run section (SPEC §2).
+struct RunOverrides {
+    std::string input_file;
+    std::optional<uint64_t> seed;
+    std::optional<int64_t> warmup, repeats;
+    std::optional<int64_t> threads;  // 0 = auto
+    std::optional<DType> dtype;
+    std::string save_output;
+    bool verify = false;
+    bool dry_run = false;
+    std::optional<int64_t> batch, length;
+    int64_t max_memory = 0;  // bytes; 0 = no limit
+};
+
+// One unit of work in a batch: a config object from a file, possibly one point of its sweep.
+struct RunItem {
+    std::string source;
+    nlohmann::json config;        // our config format (Keras models already converted)
+    nlohmann::json point;         // null, or {pointer: value}
+    std::optional<std::string> name;
+    std::optional<Error> error;   // the file could not be read or expanded
+};
+
+// Reads the input a config asks for: a .npy/.csv file or random values; returns it in the tool's layout.
+Tensor load_input(const ConfigSpec& config, const std::string& input_file, Shape& shape, std::string& source);
+
+// The weights of every layer: from the config's .npy files where given, otherwise Keras defaults from the seed.
+std::vector<LayerWeights> load_weights(const Plan& plan, uint64_t seed, const std::string& source);
+
+// Runs one item. Errors of the item itself come back inside the record (record.error), never as exceptions.
+RunRecord run_item(Context& context, const RunItem& item, const RunOverrides& overrides);
+
+// Default --max-memory: a safe share of physical memory.
+int64_t default_max_memory();
+
+}  // namespace c1r

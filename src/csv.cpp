@@ -1,0 +1,172 @@
+// CSV sequence reader: comma-separated finite numbers, optional header, comments, CRLF and BOM tolerated.
+#include "c1r/csv.hpp"
+
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <charconv>
+#include <cmath>
+#include <cstring>
+#include <fstream>
+#include <iterator>
+#include <string_view>
+
+#include "c1r/error.hpp"
+
+namespace c1r {
+namespace {
+
+constexpr std::string_view kBom{"\xEF\xBB\xBF"};
+constexpr size_t kSnippetMax = 40;
+
+[[noreturn]] void fail(const std::string& path, const std::string& what) {
+    throw Error(ErrorKind::input, path + ": " + what);
+}
+
+// Cells are untrusted text: keep messages on one line and short.
+std::string printable(std::string_view text) {
+    std::string out;
+    for (size_t i = 0; i < text.size(); ++i) {
+        if (i == kSnippetMax) {
+            out += "...";
+            break;
+        }
+        const auto c = static_cast<unsigned char>(text[i]);
+        if (c >= 0x20 && c != 0x7f) {
+            out += static_cast<char>(c);  // bytes >= 0x80 pass through so UTF-8 names stay readable
+        } else {
+            static constexpr char kHex[] = "0123456789abcdef";
+            out += "\\x";
+            out += kHex[c >> 4];
+            out += kHex[c & 0xf];
+        }
+    }
+    return out;
+}
+
+std::string read_file(const std::string& path) {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) fail(path, "cannot open: " + std::string(std::strerror(errno)));
+    if (S_ISDIR(st.st_mode)) fail(path, "is a directory, expected a CSV file");
+    if (!S_ISREG(st.st_mode)) fail(path, "is not a regular file, expected a CSV file");
+    std::ifstream in(path, std::ios::binary);
+    if (!in) fail(path, "cannot open: " + std::string(std::strerror(errno)));
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (in.bad()) fail(path, "read error");
+    return text;
+}
+
+std::string_view trim(std::string_view s) {
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+    return s;
+}
+
+enum class CellKind { number, not_a_number, not_finite, out_of_range };
+
+// Parses a whole cell as a number with std::from_chars (locale-independent); a leading '+' is allowed.
+CellKind parse_cell(std::string_view cell, float& out) {
+    if (!cell.empty() && cell.front() == '+') {
+        cell.remove_prefix(1);
+        if (!cell.empty() && (cell.front() == '+' || cell.front() == '-')) return CellKind::not_a_number;
+    }
+    if (cell.empty()) return CellKind::not_a_number;
+    double value = 0;
+    const char* end = cell.data() + cell.size();
+    const auto [ptr, ec] = std::from_chars(cell.data(), end, value);
+    if (ec == std::errc::invalid_argument || ptr != end) return CellKind::not_a_number;
+    if (ec == std::errc::result_out_of_range) return CellKind::out_of_range;
+    if (!std::isfinite(value)) return CellKind::not_finite;
+    out = static_cast<float>(value);
+    if (!std::isfinite(out)) return CellKind::out_of_range;
+    return CellKind::number;
+}
+
+void split_cells(std::string_view line, std::vector<std::string_view>& cells) {
+    cells.clear();
+    while (true) {
+        const size_t comma = line.find(',');
+        cells.push_back(trim(line.substr(0, comma)));
+        if (comma == std::string_view::npos) break;
+        line.remove_prefix(comma + 1);
+    }
+}
+
+}  // namespace
+
+CsvTable read_csv(const std::string& path) {
+    const std::string text = read_file(path);
+    std::string_view rest(text);
+    if (rest.substr(0, kBom.size()) == kBom) rest.remove_prefix(kBom.size());
+
+    CsvTable table;
+    std::vector<std::string_view> cells;
+    int64_t line_no = 0;
+    int64_t width_line = 0;  // the line that fixed the column count
+    int64_t header_line = 0;
+    bool first = true;
+    while (!rest.empty()) {
+        const size_t newline = rest.find('\n');
+        std::string_view line = rest.substr(0, newline);
+        rest.remove_prefix(newline == std::string_view::npos ? rest.size() : newline + 1);
+        ++line_no;
+        if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+        const std::string_view content = trim(line);
+        if (content.empty() || content.front() == '#') continue;
+
+        split_cells(line, cells);
+        const auto count = static_cast<int64_t>(cells.size());
+        if (first) {
+            first = false;
+            table.cols = count;
+            width_line = line_no;
+            float ignored = 0;
+            bool header = false;
+            // Empty cells do not make a header: "1,,3" is a data row with a missing value.
+            for (const auto cell : cells) {
+                header = header || (!cell.empty() && parse_cell(cell, ignored) == CellKind::not_a_number);
+            }
+            if (header) {
+                header_line = line_no;
+                continue;
+            }
+        }
+        if (count != table.cols) {
+            fail(path, "line " + std::to_string(line_no) + " has " + std::to_string(count) +
+                           " cells, expected " + std::to_string(table.cols) + " (as on line " +
+                           std::to_string(width_line) + ")");
+        }
+        for (size_t c = 0; c < cells.size(); ++c) {
+            float value = 0;
+            const CellKind kind = parse_cell(cells[c], value);
+            if (kind == CellKind::number) {
+                table.data.push_back(value);
+                continue;
+            }
+            std::string what = "line " + std::to_string(line_no) + ", column " + std::to_string(c + 1) +
+                               ": '" + printable(cells[c]) + "' ";
+            if (kind == CellKind::not_finite) {
+                what += "is not a finite number";
+            } else if (kind == CellKind::out_of_range) {
+                what += "is out of float32 range";
+            } else {
+                what += "is not a number";
+                if (cells[c].empty()) what += " (empty cell)";
+                if (cells.size() == 1 && cells[c].find_first_of(";\t") != std::string_view::npos) {
+                    what += " (the separator must be ',')";
+                }
+            }
+            fail(path, what);
+        }
+        ++table.rows;
+    }
+    if (table.rows == 0) {
+        if (header_line > 0) {
+            fail(path, "no data rows: only a header on line " + std::to_string(header_line));
+        }
+        fail(path, "no data rows: the file is empty or holds only comments and blank lines");
+    }
+    return table;
+}
+
+}  // namespace c1r

@@ -1,0 +1,42 @@
+// conv1d-reshape: Conv1D-style reshaping layers on oneDNN, measured and reported.
+#include <clocale>
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+
+#include "c1r/cmd_plan.hpp"
+#include "c1r/cmd_run.hpp"
+#include "c1r/error.hpp"
+#include "c1r/network.hpp"
+
+#ifndef C1R_VERSION
+#define C1R_VERSION "0.0.0"
+#endif
+
+int main(int argc, char** argv) {
+    std::setlocale(LC_ALL, "");
+    std::setlocale(LC_NUMERIC, "C");  // numbers print with a dot in every report
+    CLI::App app{"conv1d-reshape: run Conv1D-style layer stacks on oneDNN and report shapes and timings",
+                 "conv1d-reshape"};
+    app.set_version_flag("--version", std::string("conv1d-reshape ") + C1R_VERSION + " (oneDNN " +
+                                          c1r::Context::onednn_version() + ")");
+    c1r::RunOptions run_options;
+    c1r::setup_run(app, run_options);
+    c1r::PlanOptions plan_options;
+    CLI::App* plan = c1r::setup_plan(app, plan_options);
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        return app.exit(e) == 0 ? c1r::kExitOk : c1r::kExitUsage;
+    }
+    try {
+        if (plan->parsed()) return c1r::run_plan(plan_options);
+        return c1r::run_configs(run_options);
+    } catch (const c1r::Error& e) {
+        std::cerr << "conv1d-reshape: " << e.what() << "\n";
+        return c1r::exit_code(e.kind());
+    } catch (const std::exception& e) {
+        std::cerr << "conv1d-reshape: " << e.what() << "\n";
+        return c1r::kExitFailure;
+    }
+}

@@ -1,0 +1,358 @@
+// One run, start to end: input, plan, memory check, weights, oneDNN build and timing, verification, saved output.
+#include "c1r/runner.hpp"
+
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <set>
+
+#include "c1r/csv.hpp"
+#include "c1r/error.hpp"
+#include "c1r/npy.hpp"
+#include "c1r/reference.hpp"
+
+namespace c1r {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double elapsed_ms(Clock::time_point start) {
+    return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+}
+
+std::string lower_extension(const std::string& path) {
+    std::string ext = std::filesystem::path(path).extension().string();
+    std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+    return ext;
+}
+
+std::string dims_text(const std::vector<int64_t>& dims) {
+    std::string out = "(";
+    for (size_t i = 0; i < dims.size(); ++i) out += (i ? ", " : "") + std::to_string(dims[i]);
+    return out + (dims.size() == 1 ? ",)" : ")");
+}
+
+// Times `body` once per sample.
+template <typename Body>
+std::vector<double> time_samples(int64_t count, Body&& body) {
+    std::vector<double> samples;
+    samples.reserve(static_cast<size_t>(count));
+    for (int64_t i = 0; i < count; ++i) {
+        auto start = Clock::now();
+        body();
+        samples.push_back(elapsed_ms(start));
+    }
+    return samples;
+}
+
+// Every primitive this process has created, by problem: a repeat is served by oneDNN's primitive cache.
+std::set<std::string>& seen_problems() {
+    static std::set<std::string> seen;  // process-wide by nature: oneDNN's primitive cache is too
+    return seen;
+}
+
+std::string problem_key(const LayerPlan& layer, DType dtype, int threads) {
+    return std::string(to_string(layer.spec.type)) + "|" + layer.summary + "|" + benchdnn_descriptor(layer) + "|" +
+           std::to_string(layer.input_shape.batch) + "x" + std::to_string(layer.input_shape.length) + "x" +
+           std::to_string(layer.input_shape.channels) + "|" + to_string(dtype) + "|" + std::to_string(threads);
+}
+
+int64_t peak_rss_bytes() {
+    rusage usage{};
+    getrusage(RUSAGE_SELF, &usage);
+    return static_cast<int64_t>(usage.ru_maxrss) * 1024;
+}
+
+struct Verification {
+    VerifyRecord summary;
+    std::vector<std::pair<double, double>> per_layer;  // abs, rel
+};
+
+// Runs the reference chain from the same input and weights and compares every layer's output.
+Verification verify(const Plan& plan, const Network& network, const Tensor& input,
+                    const std::vector<LayerWeights>& weights, DType dtype) {
+    Verification v;
+    v.summary.tolerance = dtype == DType::bf16 ? 3e-2 : 1e-4;
+    Tensor current = input;
+    for (size_t i = 0; i < plan.layers.size(); ++i) {
+        current = reference_layer(plan.layers[i], current, weights[i], plan.data_format);
+        Tensor got = network.layer_output(i);
+        double max_abs = 0, scale = 0;
+        for (size_t k = 0; k < current.data.size(); ++k) {
+            double diff = std::fabs(static_cast<double>(got.data[k]) - current.data[k]);
+            if (std::isnan(got.data[k])) diff = INFINITY;
+            max_abs = std::max(max_abs, diff);
+            scale = std::max(scale, std::fabs(static_cast<double>(current.data[k])));
+        }
+        // Relative to the layer's largest reference value: long sums make per-element ratios meaningless near zero.
+        double rel = max_abs / std::max(scale, 1e-30);
+        if (max_abs == 0) rel = 0;
+        v.per_layer.emplace_back(max_abs, rel);
+        v.summary.max_abs_error = std::max(v.summary.max_abs_error, max_abs);
+        v.summary.max_rel_error = std::max(v.summary.max_rel_error, rel);
+    }
+    v.summary.passed = v.summary.max_rel_error <= v.summary.tolerance;
+    return v;
+}
+
+void apply_overrides(ConfigSpec& config, const RunOverrides& o) {
+    if (o.seed) {
+        config.input.init.seed = *o.seed;
+        config.run.seed = *o.seed;
+    }
+    if (o.warmup) config.run.warmup = *o.warmup;
+    if (o.repeats) config.run.repeats = *o.repeats;
+    if (o.threads) config.run.threads = *o.threads;
+    if (o.dtype) config.run.dtype = *o.dtype;
+}
+
+}  // namespace
+
+int64_t default_max_memory() {
+    long pages = sysconf(_SC_PHYS_PAGES), page_size = sysconf(_SC_PAGE_SIZE);
+    if (pages <= 0 || page_size <= 0) return int64_t{8} << 30;
+    return static_cast<int64_t>(pages) * page_size / 4 * 3;  // three quarters: room for the OS and the rest
+}
+
+Tensor load_input(const ConfigSpec& config, const std::string& input_file, Shape& shape, std::string& source) {
+    const std::string file = input_file.empty() ? config.input.file : input_file;
+    if (file.empty()) {
+        shape = shape_from_dims(*config.input.shape, config.data_format);
+        source = "random";
+        return random_input(shape, config.input.init, config.data_format);
+    }
+    source = file;
+    std::string ext = lower_extension(file);
+    Tensor tensor;
+    if (ext == ".csv") {
+        CsvTable table = read_csv(file);  // rows are time steps in both data formats
+        shape = {1, table.rows, table.cols};
+        tensor = {shape, std::move(table.data)};
+    } else if (ext == ".npy") {
+        NpyArray array = read_npy(file);
+        Dims3 dims{};
+        if (array.shape.size() == 1) {
+            shape = {1, array.shape[0], 1};
+            dims = dims_from_shape(shape, config.data_format);
+        } else if (array.shape.size() == 2) {
+            dims = {1, array.shape[0], array.shape[1]};
+        } else {
+            dims = {array.shape[0], array.shape[1], array.shape[2]};
+        }
+        shape = shape_from_dims(dims, config.data_format);
+        tensor = tensor_from_user_order(shape, array.data.data(), config.data_format);
+    } else {
+        throw Error(ErrorKind::input, file + ": unsupported input file type \"" + ext + "\" (expected .npy or .csv)");
+    }
+    if (config.input.shape) {
+        Shape expected = shape_from_dims(*config.input.shape, config.data_format);
+        if (!(expected == shape))
+            throw Error(ErrorKind::input,
+                        file + ": shape " + shape_text(shape, config.data_format) + " does not match the config's " +
+                            "/input/shape " + shape_text(expected, config.data_format) + " (" + config.source + ")",
+                        "/input/shape");
+    }
+    return tensor;
+}
+
+std::vector<LayerWeights> load_weights(const Plan& plan, uint64_t seed, const std::string& source) {
+    std::vector<LayerWeights> all;
+    for (const auto& layer : plan.layers) {
+        LayerWeights w = default_weights(layer, seed);
+        const LayerSpec& s = layer.spec;
+        auto check = [&](const NpyArray& a, const std::vector<int64_t>& want, const std::string& file,
+                         const std::string& key) {
+            if (a.shape != want)
+                throw Error(ErrorKind::input,
+                            file + ": " + key + " shape " + dims_text(a.shape) + " does not fit layer " +
+                                std::to_string(layer.index) + " (" + to_string(s.type) + "), which needs " +
+                                dims_text(want) + " in Keras layout (" + source + " " + s.pointer + "/weights/" +
+                                key + ")",
+                            s.pointer + "/weights/" + key);
+        };
+        if (!s.kernel_file.empty()) {
+            NpyArray kernel = read_npy(s.kernel_file);
+            check(kernel, keras_kernel_shape(layer), s.kernel_file, "kernel");
+            w.kernel = std::move(kernel.data);
+        }
+        if (!s.bias_file.empty()) {
+            if (!s.use_bias)
+                throw Error(ErrorKind::config, source + ": " + s.pointer + "/weights/bias: the layer has use_bias false",
+                            s.pointer + "/weights/bias");
+            NpyArray bias = read_npy(s.bias_file);
+            check(bias, {s.filters}, s.bias_file, "bias");
+            w.bias = std::move(bias.data);
+        }
+        all.push_back(std::move(w));
+    }
+    return all;
+}
+
+RunRecord run_item(Context& context, const RunItem& item, const RunOverrides& overrides) {
+    RunRecord record;
+    record.config = item.source;
+    record.point = item.point;
+    record.name = item.name;
+    try {
+        if (item.error) throw *item.error;
+        ConfigSpec config = parse_config(item.config, item.source);
+        record.name = config.name;
+        apply_overrides(config, overrides);
+        if (!overrides.input_file.empty() && !std::filesystem::exists(overrides.input_file))
+            throw Error(ErrorKind::input, overrides.input_file + ": no such file (--input)");
+
+        // The shape must be known before anything is allocated: a random input of a huge shape is refused first.
+        Plan plan;
+        Tensor input;
+        if (overrides.input_file.empty() && config.input.file.empty()) {
+            Shape shape = shape_from_dims(*config.input.shape, config.data_format);
+            shape.elements();  // overflow check
+            plan = make_plan(config, shape);
+        } else {
+            Shape shape;
+            input = load_input(config, overrides.input_file, shape, record.input_source);
+            plan = make_plan(config, shape);
+        }
+        int64_t needed = plan.memory_bytes;
+        if (overrides.verify)
+            for (const auto& l : plan.layers) needed = checked_add(needed, checked_mul(l.output_shape.elements(), 8));
+        record.memory_bytes = needed;
+        if (overrides.max_memory > 0 && needed > overrides.max_memory && !overrides.dry_run)
+            throw Error(ErrorKind::config,
+                        item.source + ": the run needs an estimated " + std::to_string(needed) +
+                            " bytes, more than --max-memory " + std::to_string(overrides.max_memory) +
+                            " (input, weights, every layer's output and scratch space)");
+
+        record.data_format = config.data_format;
+        record.dtype = config.run.dtype;
+        record.onednn = Context::onednn_version();
+        record.cpu_isa = Context::cpu_isa();
+        record.input_shape = plan.input_shape;
+        record.output_shape = plan.output_shape;
+        record.params = plan.total_params;
+        record.flops = plan.total_flops;
+        record.threads_mode = config.run.threads == 0 ? "auto" : "fixed";
+        record.threads = config.run.threads == 0 ? Context::max_threads() : static_cast<int>(config.run.threads);
+        for (const auto& l : plan.layers) {
+            LayerRecord layer_record;
+            layer_record.plan = l;
+            record.layers.push_back(std::move(layer_record));
+        }
+
+        if (overrides.dry_run) {
+            if (record.input_source.empty()) record.input_source = "random";
+            return record;
+        }
+        if (record.input_source.empty()) {
+            Shape shape;
+            input = load_input(config, "", shape, record.input_source);
+        }
+        uint64_t weight_seed = config.run.seed.value_or(config.input.init.seed);
+        std::vector<LayerWeights> weights = load_weights(plan, weight_seed, item.source);
+
+        // Threads: fixed, or chosen by measuring one thread against all cores on problems small enough for
+        // threading overhead to matter; big problems always take every core.
+        constexpr int64_t kAutoProbeFlops = 200'000'000;
+        std::vector<int> candidates;
+        if (config.run.threads > 0) candidates = {static_cast<int>(config.run.threads)};
+        else if (plan.total_flops < kAutoProbeFlops && Context::max_threads() > 1) candidates = {1, Context::max_threads()};
+        else candidates = {Context::max_threads()};
+
+        std::unique_ptr<Network> network;
+        int threads = candidates.front();
+        double create_ms = 0, probe_ms = 0;
+        bool cache_hit = true;
+        auto probe_start = Clock::now();
+        double best = INFINITY;
+        for (int t : candidates) {
+            Context::set_threads(t);
+            for (const auto& l : plan.layers) cache_hit &= seen_problems().count(problem_key(l, config.run.dtype, t)) > 0;
+            auto candidate = std::make_unique<Network>(context, plan, weights, config.run.dtype);
+            for (const auto& l : plan.layers) seen_problems().insert(problem_key(l, config.run.dtype, t));
+            candidate->set_input(input);
+            if (candidates.size() > 1) {
+                for (int i = 0; i < 3; ++i) candidate->forward();
+                auto samples = time_samples(15, [&] { candidate->forward(); });
+                double median = summarize(samples).median;
+                if (median < best) best = median, threads = t, network = std::move(candidate);
+            } else {
+                network = std::move(candidate);
+            }
+            if (network && threads == t) create_ms = network->create_ms();
+        }
+        if (candidates.size() > 1) probe_ms = elapsed_ms(probe_start);
+        Context::set_threads(threads);
+        record.threads = threads;
+
+        for (int64_t i = 0; i < config.run.warmup; ++i) network->forward();
+        auto forward = time_samples(config.run.repeats, [&] { network->forward(); });
+
+        // Per-layer times come from a separate pass, step by step, so the whole-stack time stays undisturbed.
+        for (size_t i = 0; i < plan.layers.size(); ++i) {
+            const LayerUnit& unit = network->units()[i];
+            std::vector<double> layer_samples(static_cast<size_t>(config.run.repeats), 0.0), reorder_samples;
+            for (size_t s = 0; s < unit.steps.size(); ++s) {
+                network->run_step(i, s);  // warm
+                auto samples = time_samples(config.run.repeats, [&] { network->run_step(i, s); });
+                for (size_t k = 0; k < samples.size(); ++k) layer_samples[k] += samples[k];
+                if (unit.steps[s].is_reorder) reorder_samples = samples;
+            }
+            LayerRecord& l = record.layers[i];
+            l.impl = unit.impl;
+            l.layout = unit.dst_layout;
+            l.reorder = unit.reorder_before;
+            if (!reorder_samples.empty()) l.reorder_ms = summarize(reorder_samples).median;
+            l.time_ms = summarize(unit.steps.empty() ? std::vector<double>{0.0} : layer_samples);
+        }
+
+        TimingRecord timing;
+        timing.create_ms = create_ms;
+        timing.cache_hit = cache_hit;
+        timing.warmup = config.run.warmup;
+        timing.repeats = config.run.repeats;
+        timing.forward_ms = summarize(forward);
+        timing.gflops = timing.forward_ms.median > 0
+                            ? static_cast<double>(plan.total_flops) / (timing.forward_ms.median * 1e6)
+                            : 0;
+        if (candidates.size() > 1) timing.threads_probe_ms = probe_ms;
+        record.timing = timing;
+
+        Tensor output = network->output();
+        if (overrides.verify) {
+            Verification v = verify(plan, *network, input, weights, config.run.dtype);
+            record.verify = v.summary;
+            for (size_t i = 0; i < v.per_layer.size(); ++i) {
+                record.layers[i].max_abs_error = v.per_layer[i].first;
+                record.layers[i].max_rel_error = v.per_layer[i].second;
+            }
+        }
+        record.peak_rss_bytes = peak_rss_bytes();
+        if (record.verify && !record.verify->passed) {
+            record.error = ErrorRecord{item.source + ": --verify failed: max relative error " +
+                                           std::to_string(record.verify->max_rel_error) + " over tolerance " +
+                                           std::to_string(record.verify->tolerance),
+                                       "", kExitFailure};
+            return record;
+        }
+        if (!overrides.save_output.empty()) {
+            Dims3 dims = dims_from_shape(plan.output_shape, plan.data_format);
+            std::vector<float> values = tensor_to_user_order(output, plan.data_format);
+            write_npy(overrides.save_output, {dims[0], dims[1], dims[2]}, values.data(), values.size());
+        }
+    } catch (const Error& e) {
+        record.error = ErrorRecord{e.what(), e.pointer(), exit_code(e.kind())};
+    } catch (const dnnl::error& e) {
+        record.error = ErrorRecord{item.source + ": oneDNN error: " + e.what(), "", kExitFailure};
+    } catch (const std::bad_alloc&) {
+        record.error = ErrorRecord{item.source + ": out of memory", "", kExitFailure};
+    } catch (const std::exception& e) {
+        record.error = ErrorRecord{item.source + ": " + e.what(), "", kExitFailure};
+    }
+    return record;
+}
+
+}  // namespace c1r

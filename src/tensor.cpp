@@ -1,0 +1,103 @@
+// Host tensors, deterministic random numbers and Keras' default initialisers.
+#include "c1r/tensor.hpp"
+
+#include <cmath>
+
+namespace c1r {
+namespace {
+
+uint64_t splitmix64(uint64_t& x) {
+    uint64_t z = (x += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+
+}  // namespace
+
+Random::Random(uint64_t seed) {
+    for (auto& s : state_) s = splitmix64(seed);
+}
+
+uint64_t Random::next() {  // xoshiro256**
+    uint64_t result = rotl(state_[1] * 5, 7) * 9;
+    uint64_t t = state_[1] << 17;
+    state_[2] ^= state_[0];
+    state_[3] ^= state_[1];
+    state_[1] ^= state_[2];
+    state_[0] ^= state_[3];
+    state_[2] ^= t;
+    state_[3] = rotl(state_[3], 45);
+    return result;
+}
+
+double Random::uniform(double low, double high) {
+    double unit = static_cast<double>(next() >> 11) * 0x1.0p-53;
+    return low + (high - low) * unit;
+}
+
+double Random::normal(double mean, double stddev) {
+    // Box-Muller; 1 - u keeps the logarithm finite.
+    double u1 = 1.0 - uniform(0.0, 1.0);
+    double u2 = uniform(0.0, 1.0);
+    return mean + stddev * std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * M_PI * u2);
+}
+
+Tensor tensor_from_user_order(const Shape& shape, const float* values, DataFormat format) {
+    Tensor t{shape, std::vector<float>(static_cast<size_t>(shape.elements()))};
+    if (format == DataFormat::channels_last) {
+        std::copy(values, values + t.data.size(), t.data.begin());
+        return t;
+    }
+    for (int64_t n = 0; n < shape.batch; ++n)
+        for (int64_t c = 0; c < shape.channels; ++c)
+            for (int64_t l = 0; l < shape.length; ++l)
+                t.at(n, l, c) = values[(n * shape.channels + c) * shape.length + l];
+    return t;
+}
+
+std::vector<float> tensor_to_user_order(const Tensor& t, DataFormat format) {
+    if (format == DataFormat::channels_last) return t.data;
+    std::vector<float> out(t.data.size());
+    const Shape& s = t.shape;
+    for (int64_t n = 0; n < s.batch; ++n)
+        for (int64_t c = 0; c < s.channels; ++c)
+            for (int64_t l = 0; l < s.length; ++l) out[(n * s.channels + c) * s.length + l] = t.at(n, l, c);
+    return out;
+}
+
+Tensor random_input(const Shape& shape, const InitSpec& init, DataFormat format) {
+    std::vector<float> values(static_cast<size_t>(shape.elements()));
+    Random random(init.seed);
+    for (auto& v : values)
+        v = static_cast<float>(init.distribution == Distribution::normal ? random.normal(init.mean, init.stddev)
+                                                                         : random.uniform(init.low, init.high));
+    return tensor_from_user_order(shape, values.data(), format);
+}
+
+std::vector<int64_t> keras_kernel_shape(const LayerPlan& layer) {
+    const LayerSpec& s = layer.spec;
+    if (s.type == LayerType::conv1d) return {s.kernel_size, layer.input_shape.channels / s.groups, s.filters};
+    if (s.type == LayerType::conv1d_transpose) return {s.kernel_size, s.filters, layer.input_shape.channels};
+    return {};
+}
+
+LayerWeights default_weights(const LayerPlan& layer, uint64_t seed) {
+    LayerWeights w;
+    auto shape = keras_kernel_shape(layer);
+    if (shape.empty()) return w;
+    // Keras fans: receptive field size times the kernel's last two axes.
+    double fan_in = static_cast<double>(shape[0] * shape[1]);
+    double fan_out = static_cast<double>(shape[0] * shape[2]);
+    double limit = std::sqrt(6.0 / (fan_in + fan_out));
+    uint64_t layer_seed = seed ^ (0x51ed270b27a5f3c1ULL * (layer.index + 1));
+    Random random(layer_seed);
+    w.kernel.resize(static_cast<size_t>(shape[0] * shape[1] * shape[2]));
+    for (auto& v : w.kernel) v = static_cast<float>(random.uniform(-limit, limit));
+    if (layer.spec.use_bias) w.bias.assign(static_cast<size_t>(layer.spec.filters), 0.0f);
+    return w;
+}
+
+}  // namespace c1r

@@ -1,0 +1,142 @@
+// Checks the CSV sequence reader on files written into a temporary folder: accepted layouts and rejected
+// ones.
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "c1r/csv.hpp"
+#include "c1r/error.hpp"
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// Writes each test's CSV text to its own file in a folder removed at the end of the test.
+class CsvFiles {
+public:
+    CsvFiles() {
+        static int counter = 0;
+        dir_ = fs::temp_directory_path() /
+               ("c1r_csv_test_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
+        fs::remove_all(dir_);
+        fs::create_directories(dir_);
+    }
+    CsvFiles(const CsvFiles&) = delete;
+    CsvFiles& operator=(const CsvFiles&) = delete;
+    ~CsvFiles() {
+        std::error_code ec;
+        fs::remove_all(dir_, ec);
+    }
+    std::string write(const std::string& text) {
+        const std::string path = (dir_ / ("input" + std::to_string(next_++) + ".csv")).string();
+        std::ofstream(path, std::ios::binary) << text;
+        return path;
+    }
+    std::string dir() const { return dir_.string(); }
+
+private:
+    fs::path dir_;
+    int next_ = 0;
+};
+
+// Returns the message of the c1r::Error that read_csv(path) throws, after checking its kind and form.
+std::string csv_error(const std::string& path) {
+    try {
+        c1r::read_csv(path);
+    } catch (const c1r::Error& e) {
+        const std::string message = e.what();
+        INFO(message);
+        CHECK(e.kind() == c1r::ErrorKind::input);
+        CHECK(message.rfind(path + ": ", 0) == 0);
+        CHECK(message.find('\n') == std::string::npos);
+        return message;
+    }
+    FAIL("read_csv(" << path << ") did not throw");
+    return {};
+}
+
+void check_table(const c1r::CsvTable& table, int64_t rows, int64_t cols, const std::vector<float>& data) {
+    CHECK(table.rows == rows);
+    CHECK(table.cols == cols);
+    CHECK(table.data == data);
+}
+
+}  // namespace
+
+TEST_CASE("read_csv reads numbers without a header", "[csv]") {
+    CsvFiles files;
+    check_table(c1r::read_csv(files.write("1,2,3\n4,5,6\n")), 2, 3, {1, 2, 3, 4, 5, 6});
+    // No final newline, a single column, spaces and tabs around cells.
+    check_table(c1r::read_csv(files.write("1.5\n-2\n3e2")), 3, 1, {1.5f, -2, 300});
+    check_table(c1r::read_csv(files.write(" 1 ,\t2\t\n+0.25 , -1e-3\n")), 2, 2, {1, 2, 0.25f, -1e-3f});
+    // Tiny values underflow to float32 zero rather than erroring.
+    check_table(c1r::read_csv(files.write("1e-50,.5\n")), 1, 2, {0, 0.5f});
+}
+
+TEST_CASE("read_csv skips a header row, comments and blank lines", "[csv]") {
+    CsvFiles files;
+    check_table(c1r::read_csv(files.write("time,x,y\n1,2,3\n4,5,6\n")), 2, 3, {1, 2, 3, 4, 5, 6});
+    // One non-numeric cell is enough to make the first row a header.
+    check_table(c1r::read_csv(files.write("1,2,label\n3,4,5\n")), 1, 3, {3, 4, 5});
+    check_table(c1r::read_csv(files.write(
+                    "# recorded 2024\n\n  # channels: a, b\nA,B\n\n1,2\n   \n# mid comment\n3,4\n")),
+                2, 2, {1, 2, 3, 4});
+}
+
+TEST_CASE("read_csv handles CRLF line endings and a UTF-8 BOM", "[csv]") {
+    CsvFiles files;
+    check_table(c1r::read_csv(files.write("a,b\r\n1,2\r\n3,4\r\n")), 2, 2, {1, 2, 3, 4});
+    check_table(c1r::read_csv(files.write("\xEF\xBB\xBF"
+                                          "a,b\n1,2\n")),
+                1, 2, {1, 2});
+    // A BOM right before a number must not turn the first data row into a header.
+    check_table(c1r::read_csv(files.write("\xEF\xBB\xBF"
+                                          "1,2\r\n3,4")),
+                2, 2, {1, 2, 3, 4});
+}
+
+TEST_CASE("read_csv names the line and column of a bad cell", "[csv]") {
+    CsvFiles files;
+    std::string path = files.write("# comment\nx,y\n1,2\n\n3,abc\n");
+    CHECK(csv_error(path).find(path + ": line 5, column 2: 'abc' is not a number") == 0);
+    path = files.write("1,2\r\n3,4x\r\n");
+    CHECK(csv_error(path).find("line 2, column 2: '4x' is not a number") != std::string::npos);
+    path = files.write("1,,3\n");
+    CHECK(csv_error(path).find("line 1, column 2: '' is not a number (empty cell)") != std::string::npos);
+    path = files.write("1,2,\n");
+    CHECK(csv_error(path).find("line 1, column 3: '' is not a number") != std::string::npos);
+    path = files.write("a,b\n1,nan\n");
+    CHECK(csv_error(path).find("line 2, column 2: 'nan' is not a finite number") != std::string::npos);
+    path = files.write("a,b\n-inf,1\n");
+    CHECK(csv_error(path).find("line 2, column 1: '-inf' is not a finite number") != std::string::npos);
+    path = files.write("1e39,1\n");
+    CHECK(csv_error(path).find("line 1, column 1: '1e39' is out of float32 range") != std::string::npos);
+    path = files.write("1,2\n0x10,2\n");
+    CHECK(csv_error(path).find("line 2, column 1: '0x10' is not a number") != std::string::npos);
+    path = files.write("a;b\n1;2\n");
+    CHECK(csv_error(path).find("line 2, column 1: '1;2' is not a number (the separator must be ',')") !=
+          std::string::npos);
+}
+
+TEST_CASE("read_csv rejects ragged rows", "[csv]") {
+    CsvFiles files;
+    std::string path = files.write("1,2,3\n4,5\n");
+    CHECK(csv_error(path).find(path + ": line 2 has 2 cells, expected 3") == 0);
+    path = files.write("a,b\n\n1,2,3\n");
+    CHECK(csv_error(path).find("line 3 has 3 cells, expected 2 (as on line 1)") != std::string::npos);
+}
+
+TEST_CASE("read_csv rejects files without data rows and unreadable paths", "[csv]") {
+    CsvFiles files;
+    CHECK(csv_error(files.write("")).find("no data rows") != std::string::npos);
+    CHECK(csv_error(files.write("\xEF\xBB\xBF")).find("no data rows") != std::string::npos);
+    CHECK(csv_error(files.write("# only a comment\n\n\r\n")).find("no data rows") != std::string::npos);
+    CHECK(csv_error(files.write("# c\ntime,x\n")).find("no data rows: only a header on line 2") !=
+          std::string::npos);
+    CHECK(csv_error(files.dir() + "/missing.csv").find("cannot open") != std::string::npos);
+    CHECK(csv_error(files.dir()).find("is a directory") != std::string::npos);
+}
