@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 #include <map>
 
@@ -128,7 +129,8 @@ int run_configs(RunOptions o) {
     }
     ov.max_memory = o.max_memory.empty() ? default_max_memory() : parse_bytes(o.max_memory);
 
-    KerasImportOptions keras{o.batch, o.length, !ov.input_file.empty()};
+    KerasImportOptions keras{o.batch, o.length,
+                             ov.input_file.empty() ? "" : std::filesystem::absolute(ov.input_file).string()};
     std::vector<RunItem> items = collect_items(o.configs, keras);
     if (!o.shard.empty()) {
         auto [index, count] = parse_shard(o.shard);

@@ -15,7 +15,7 @@ bool is_keras_model(const nlohmann::json& document);
 struct KerasImportOptions {
     std::optional<int64_t> batch;   // fills a None batch (default 1)
     std::optional<int64_t> length;  // fills a None length
-    bool have_input_file = false;   // --input given: a None length is taken from the file
+    std::string input_file;         // --input, absolute; when given, the input comes from it (its shape fills Nones)
 };
 
 // Maps the model to a config object in our own format (parse_config then validates it as usual).

@@ -1,0 +1,2 @@
+// Planner search (being written).
+#include "c1r/planner.hpp"
