@@ -11,6 +11,7 @@
 
 #include "c1r/batch.hpp"
 #include "c1r/error.hpp"
+#include "c1r/interrupt.hpp"
 
 namespace c1r {
 namespace {
@@ -102,6 +103,9 @@ void setup_run(CLI::App& app, RunOptions& o) {
         ->type_name("BYTES");
     app.add_option("--shard", o.shard, "Run only part I of N of the whole list of runs")->type_name("I/N");
     app.add_flag("--quiet,-q", o.quiet, "No progress or warnings on standard error");
+    app.add_option("--timeout", o.overrides.timeout_seconds,
+                   "Per-run time limit in seconds (checked between oneDNN calls); 0 = none")
+        ->check(CLI::Range(0.0, 1e7));
 }
 
 int run_configs(RunOptions o) {
@@ -148,9 +152,21 @@ int run_configs(RunOptions o) {
     printer->begin();
     Progress progress(items.size(), !o.quiet);
     int exit = kExitOk;
+    install_interrupt_handlers();
     for (size_t i = 0; i < items.size(); ++i) {
         progress.update(i, items[i].source);
-        RunRecord record = run_item(context, items[i], ov);
+        RunRecord record;
+        try {
+            Deadline().check();  // a signal between runs
+            record = run_item(context, items[i], ov);
+        } catch (const Interrupted& stop) {
+            // Finished runs are reported whole; the interrupted one is dropped, never half-printed.
+            progress.finish();
+            printer->end();
+            std::cerr << "conv1d-reshape: interrupted by signal " << stop.signal << " after " << i << " of "
+                      << items.size() << " runs\n";
+            return 128 + stop.signal;
+        }
         if (record.error) {
             progress.finish();
             std::cerr << "conv1d-reshape: " << record.error->message << "\n";

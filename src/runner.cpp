@@ -12,6 +12,7 @@
 
 #include "c1r/csv.hpp"
 #include "c1r/error.hpp"
+#include "c1r/interrupt.hpp"
 #include "c1r/npy.hpp"
 #include "c1r/reference.hpp"
 
@@ -36,15 +37,17 @@ std::string dims_text(const std::vector<int64_t>& dims) {
     return out + (dims.size() == 1 ? ",)" : ")");
 }
 
-// Times `body` once per sample.
+// Times `body` once per sample; the deadline is checked with the timestamps the timing takes anyway.
 template <typename Body>
-std::vector<double> time_samples(int64_t count, Body&& body) {
+std::vector<double> time_samples(int64_t count, const Deadline& deadline, Body&& body) {
     std::vector<double> samples;
     samples.reserve(static_cast<size_t>(count));
     for (int64_t i = 0; i < count; ++i) {
         auto start = Clock::now();
         body();
-        samples.push_back(elapsed_ms(start));
+        auto end = Clock::now();
+        samples.push_back(std::chrono::duration<double, std::milli>(end - start).count());
+        deadline.check(end);
     }
     return samples;
 }
@@ -74,12 +77,13 @@ struct Verification {
 
 // Runs the reference chain from the same input and weights and compares every layer's output.
 Verification verify(const Plan& plan, const Network& network, const Tensor& input,
-                    const std::vector<LayerWeights>& weights, DType dtype) {
+                    const std::vector<LayerWeights>& weights, DType dtype, const Deadline& deadline) {
     Verification v;
     v.summary.tolerance = dtype == DType::bf16 ? 3e-2 : 1e-4;
     Tensor current = input;
     for (size_t i = 0; i < plan.layers.size(); ++i) {
         current = reference_layer(plan.layers[i], current, weights[i], plan.data_format);
+        deadline.check();
         Tensor got = network.layer_output(i);
         double max_abs = 0, scale = 0;
         for (size_t k = 0; k < current.data.size(); ++k) {
@@ -194,6 +198,7 @@ std::vector<LayerWeights> load_weights(const Plan& plan, uint64_t seed, const st
 
 RunRecord run_item(Context& context, const RunItem& item, const RunOverrides& overrides) {
     RunRecord record;
+    const Deadline deadline(overrides.timeout_seconds);
     record.config = item.source;
     record.point = item.point;
     record.name = item.name;
@@ -271,12 +276,13 @@ RunRecord run_item(Context& context, const RunItem& item, const RunOverrides& ov
         for (int t : candidates) {
             Context::set_threads(t);
             for (const auto& l : plan.layers) cache_hit &= seen_problems().count(problem_key(l, config.run.dtype, t)) > 0;
+            deadline.check();
             auto candidate = std::make_unique<Network>(context, plan, weights, config.run.dtype);
             for (const auto& l : plan.layers) seen_problems().insert(problem_key(l, config.run.dtype, t));
             candidate->set_input(input);
             if (candidates.size() > 1) {
                 for (int i = 0; i < 3; ++i) candidate->forward();
-                auto samples = time_samples(15, [&] { candidate->forward(); });
+                auto samples = time_samples(15, deadline, [&] { candidate->forward(); });
                 double median = summarize(samples).median;
                 if (median < best) best = median, threads = t, network = std::move(candidate);
             } else {
@@ -288,8 +294,9 @@ RunRecord run_item(Context& context, const RunItem& item, const RunOverrides& ov
         Context::set_threads(threads);
         record.threads = threads;
 
-        for (int64_t i = 0; i < config.run.warmup; ++i) network->forward();
-        auto forward = time_samples(config.run.repeats, [&] { network->forward(); });
+        deadline.check();
+        time_samples(config.run.warmup, deadline, [&] { network->forward(); });
+        auto forward = time_samples(config.run.repeats, deadline, [&] { network->forward(); });
 
         // Per-layer times come from a separate pass, step by step, so the whole-stack time stays undisturbed.
         for (size_t i = 0; i < plan.layers.size(); ++i) {
@@ -297,7 +304,7 @@ RunRecord run_item(Context& context, const RunItem& item, const RunOverrides& ov
             std::vector<double> layer_samples(static_cast<size_t>(config.run.repeats), 0.0), reorder_samples;
             for (size_t s = 0; s < unit.steps.size(); ++s) {
                 network->run_step(i, s);  // warm
-                auto samples = time_samples(config.run.repeats, [&] { network->run_step(i, s); });
+                auto samples = time_samples(config.run.repeats, deadline, [&] { network->run_step(i, s); });
                 for (size_t k = 0; k < samples.size(); ++k) layer_samples[k] += samples[k];
                 if (unit.steps[s].is_reorder) reorder_samples = samples;
             }
@@ -323,7 +330,7 @@ RunRecord run_item(Context& context, const RunItem& item, const RunOverrides& ov
 
         Tensor output = network->output();
         if (overrides.verify) {
-            Verification v = verify(plan, *network, input, weights, config.run.dtype);
+            Verification v = verify(plan, *network, input, weights, config.run.dtype, deadline);
             record.verify = v.summary;
             for (size_t i = 0; i < v.per_layer.size(); ++i) {
                 record.layers[i].max_abs_error = v.per_layer[i].first;
@@ -344,7 +351,9 @@ RunRecord run_item(Context& context, const RunItem& item, const RunOverrides& ov
             write_npy(overrides.save_output, {dims[0], dims[1], dims[2]}, values.data(), values.size());
         }
     } catch (const Error& e) {
-        record.error = ErrorRecord{e.what(), e.pointer(), exit_code(e.kind())};
+        std::string message = e.what();
+        if (message.rfind(item.source, 0) != 0) message = item.source + ": " + message;  // every message names its file
+        record.error = ErrorRecord{message, e.pointer(), exit_code(e.kind())};
     } catch (const dnnl::error& e) {
         record.error = ErrorRecord{item.source + ": oneDNN error: " + e.what(), "", kExitFailure};
     } catch (const std::bad_alloc&) {

@@ -24,6 +24,7 @@ struct RunOverrides {
     bool dry_run = false;
     std::optional<int64_t> batch, length;
     int64_t max_memory = 0;  // bytes; 0 = no limit
+    double timeout_seconds = 0;  // per run; 0 = none
 };
 
 // One unit of work in a batch: a config object from a file, possibly one point of its sweep.
