@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the build needs (only those missing), then configures and builds.
-# Usage: scripts/setup.sh [--deps-only] [--with-tools]   (BUILD_DIR, BUILD_TYPE, JOBS from the environment)
+# One entry point for a fresh Debian 12 machine: installs the missing Debian packages, builds, then runs
+# an example (`setup.sh example`) or every test (`setup.sh test`). Plain `setup.sh` only installs and builds.
+# Environment: BUILD_DIR (build), BUILD_TYPE (Release), JOBS (2).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -10,15 +11,16 @@ jobs=${JOBS:-2}
 
 # oneDNN's CMake package looks for OpenCL (Debian builds it with the OpenCL GPU runtime): ocl-icd-opencl-dev.
 packages=(libdnnl-dev ocl-icd-opencl-dev libcli11-dev nlohmann-json3-dev catch2 cmake g++ make)
-deps_only=0
+mode=build
 for arg in "$@"; do
   case "$arg" in
-    --deps-only) deps_only=1 ;;
+    example|test|build|deps) mode=$arg ;;
     # Optional tools: fixtures (torch, numpy), plots, benchmarks, sharding, fuzzing.
     --with-tools) packages+=(python3-numpy python3-torch python3-matplotlib hyperfine parallel jq clang libclang-rt-14-dev) ;;
-    *) echo "setup.sh: unknown argument '$arg'" >&2; exit 2 ;;
+    *) echo "setup.sh: unknown argument '$arg' (expected example, test, build, deps or --with-tools)" >&2; exit 2 ;;
   esac
 done
+[ "$mode" = test ] && packages+=(clang libclang-rt-14-dev)  # the fuzz targets build in the full test run
 
 missing=()
 for p in "${packages[@]}"; do
@@ -31,7 +33,17 @@ if ((${#missing[@]})); then
   "${sudo_cmd[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q
   "${sudo_cmd[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
-((deps_only)) && exit 0
+[ "$mode" = deps ] && exit 0
 
-cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE="$build_type" >&2
-cmake --build "$build_dir" -j "$jobs" >&2
+cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE="$build_type" >/dev/null
+cmake --build "$build_dir" -j "$jobs"
+
+case "$mode" in
+  example)
+    # The SPEC's reference cases: shrink, keep, the transpose trick, and a real expansion.
+    "$build_dir/conv1d-reshape" configs/reduce.json configs/keep.json configs/permute.json configs/expand.json
+    ;;
+  test)
+    ctest --test-dir "$build_dir" -j "$jobs" --output-on-failure
+    ;;
+esac
