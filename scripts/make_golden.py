@@ -358,7 +358,7 @@ def pool_cases(kind):
 
 
 def upsample_cases():
-    return [make_case(f"size{size}_L{length}", [{"type": "upsample1d", **({} if size is None else {"size": size})}],
+    return [make_case(f"size{size or '_default'}_L{length}", [{"type": "upsample1d", **({} if size is None else {"size": size})}],
                       (batch, length, 3))
             for size, length, batch in ((None, 5, 1), (1, 4, 1), (2, 1, 1), (3, 4, 1), (4, 3, 2), (5, 2, 1))]
 
