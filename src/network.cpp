@@ -4,6 +4,7 @@
 #include <omp.h>
 
 #include <chrono>
+#include <cmath>
 #include <cstring>
 
 #include "c1r/error.hpp"
@@ -150,52 +151,104 @@ struct Builder {
         return attr;
     }
 
-    LayerUnit conv(const LayerPlan& p, const LayerWeights& w, const memory& src, bool first) {
+    // A conv or deconv primitive built for given source and destination layouts.
+    struct ConvChoice {
+        dnnl::primitive primitive;
+        memory::desc src, weights, dst;
+        std::string impl;
+    };
+
+    std::optional<ConvChoice> make_conv(const LayerPlan& p, const memory::desc& src_md, const memory::desc& dst_md,
+                                        const dnnl::primitive_attr& attr) {
         const LayerSpec& s = p.spec;
-        const bool transpose = s.type == LayerType::conv1d_transpose;
-        LayerUnit unit;
-        memory::desc src_md(dims_of(p.input_shape), data_type_of(dtype), tag::any);
-        memory::desc dst_md(dims_of(p.output_shape), data_type_of(dtype), tag::any);
         memory::dims wei_dims = s.groups > 1 ? memory::dims{s.groups, s.filters / s.groups,
                                                             p.input_shape.channels / s.groups, s.kernel_size}
-                                             : memory::dims{s.filters, p.input_shape.channels / s.groups,
-                                                            s.kernel_size};
+                                             : memory::dims{s.filters, p.input_shape.channels, s.kernel_size};
         memory::desc wei_md(wei_dims, data_type_of(dtype), tag::any);
         memory::desc bias_md({s.filters}, dt::f32, tag::a);
         memory::dims strides{s.strides}, dilates{s.dilation_rate - 1};
         memory::dims pad_l{p.padding->first}, pad_r{p.padding->second};
-        auto attr = activation_attr(s.activation);
         auto prop = dnnl::prop_kind::forward_inference;
-        dnnl::primitive primitive;
-        memory::desc want_src, want_wei, want_dst;
-        if (!transpose) {
-            auto desc = s.use_bias ? dnnl::convolution_forward::desc(prop, dnnl::algorithm::convolution_direct, src_md,
-                                                                      wei_md, bias_md, dst_md, strides, dilates,
-                                                                      pad_l, pad_r)
-                                   : dnnl::convolution_forward::desc(prop, dnnl::algorithm::convolution_direct, src_md,
-                                                                      wei_md, dst_md, strides, dilates, pad_l, pad_r);
-            dnnl::convolution_forward::primitive_desc pd(desc, attr, context.engine());
-            unit.impl = pd.impl_info_str();
-            want_src = pd.src_desc(), want_wei = pd.weights_desc(), want_dst = pd.dst_desc();
-            primitive = dnnl::convolution_forward(pd);
-        } else {
-            auto desc = s.use_bias
-                            ? dnnl::deconvolution_forward::desc(prop, dnnl::algorithm::deconvolution_direct, src_md,
-                                                                wei_md, bias_md, dst_md, strides, dilates, pad_l, pad_r)
-                            : dnnl::deconvolution_forward::desc(prop, dnnl::algorithm::deconvolution_direct, src_md,
-                                                                wei_md, dst_md, strides, dilates, pad_l, pad_r);
+        try {
+            if (s.type == LayerType::conv1d) {
+                auto alg = dnnl::algorithm::convolution_direct;
+                auto desc = s.use_bias ? dnnl::convolution_forward::desc(prop, alg, src_md, wei_md, bias_md, dst_md,
+                                                                          strides, dilates, pad_l, pad_r)
+                                       : dnnl::convolution_forward::desc(prop, alg, src_md, wei_md, dst_md, strides,
+                                                                          dilates, pad_l, pad_r);
+                dnnl::convolution_forward::primitive_desc pd(desc, attr, context.engine());
+                return ConvChoice{dnnl::convolution_forward(pd), pd.src_desc(), pd.weights_desc(), pd.dst_desc(),
+                                  pd.impl_info_str()};
+            }
+            auto alg = dnnl::algorithm::deconvolution_direct;
+            auto desc = s.use_bias ? dnnl::deconvolution_forward::desc(prop, alg, src_md, wei_md, bias_md, dst_md,
+                                                                        strides, dilates, pad_l, pad_r)
+                                   : dnnl::deconvolution_forward::desc(prop, alg, src_md, wei_md, dst_md, strides,
+                                                                        dilates, pad_l, pad_r);
             dnnl::deconvolution_forward::primitive_desc pd(desc, attr, context.engine());
-            unit.impl = pd.impl_info_str();
-            want_src = pd.src_desc(), want_wei = pd.weights_desc(), want_dst = pd.dst_desc();
-            primitive = dnnl::deconvolution_forward(pd);
+            return ConvChoice{dnnl::deconvolution_forward(pd), pd.src_desc(), pd.weights_desc(), pd.dst_desc(),
+                              pd.impl_info_str()};
+        } catch (const dnnl::error& e) {
+            if (e.status == dnnl_unimplemented) return std::nullopt;  // no kernel for these layouts: try others
+            throw;
         }
-        memory conv_src = adapt(src, want_src, unit, first);
-        unit.dst = memory(want_dst, context.engine());
+    }
+
+    // Fastest of a few executions of a step list, for choosing between layouts at build time.
+    double quick_time(const std::vector<Step>& steps) {
+        double best = INFINITY;
+        for (int run = 0; run < 4; ++run) {
+            auto start = std::chrono::steady_clock::now();
+            for (const auto& step : steps) step.primitive.execute(context.stream(), step.args);
+            context.stream().wait();
+            if (run > 0) best = std::min(best, ms_since(start));  // the first run warms caches
+        }
+        return best;
+    }
+
+    LayerUnit conv_unit(const LayerPlan& p, const LayerWeights& w, const memory& src, bool first,
+                        const ConvChoice& choice) {
+        LayerUnit unit;
+        unit.impl = choice.impl;
+        memory conv_src = adapt(src, choice.src, unit, first);
+        unit.dst = memory(choice.dst, context.engine());
         std::unordered_map<int, memory> args{{DNNL_ARG_SRC, conv_src},
-                                             {DNNL_ARG_WEIGHTS, weights_memory(p, w, want_wei)},
+                                             {DNNL_ARG_WEIGHTS, weights_memory(p, w, choice.weights)},
                                              {DNNL_ARG_DST, unit.dst}};
-        if (s.use_bias) args[DNNL_ARG_BIAS] = bias_memory(w, bias_md);
-        unit.steps.push_back({primitive, std::move(args)});
+        if (p.spec.use_bias) args[DNNL_ARG_BIAS] = bias_memory(w, memory::desc({p.spec.filters}, dt::f32, tag::a));
+        unit.steps.push_back({choice.primitive, std::move(args)});
+        return unit;
+    }
+
+    // `fused` is an activation to run as a post-op in place of the layer's own (linear) one.
+    // Layouts: the primitive's preferred ones (tag::any). Where that preference differs from the layout the
+    // previous layer produced, a primitive that reads the previous layout directly (if oneDNN has a non-reference
+    // kernel for it) is timed against reorder + preferred primitive, and the faster is kept.
+    LayerUnit conv(const LayerPlan& p, const LayerWeights& w, const memory& src, bool first,
+                   std::optional<Activation> fused) {
+        auto attr = activation_attr(fused.value_or(p.spec.activation));
+        memory::desc any_src(dims_of(p.input_shape), data_type_of(dtype), tag::any);
+        memory::desc any_dst(dims_of(p.output_shape), data_type_of(dtype), tag::any);
+        std::optional<ConvChoice> preferred = make_conv(p, any_src, any_dst, attr);
+        if (!preferred) throw dnnl::error(dnnl_unimplemented, "no implementation for this convolution");
+        LayerUnit unit = conv_unit(p, w, src, first, *preferred);
+        if (first || !unit.reorder_before) {
+            unit.includes_next_activation = fused.has_value();
+            return unit;
+        }
+        std::optional<ConvChoice> direct;
+        for (const memory::desc& dst_md :
+             {any_dst, memory::desc(dims_of(p.output_shape), data_type_of(dtype), tag::nwc),
+              memory::desc(dims_of(p.output_shape), data_type_of(dtype), tag::nCw16c)}) {
+            direct = make_conv(p, src.get_desc(), dst_md, attr);
+            if (direct && direct->impl.rfind("ref", 0) != 0) break;
+            direct.reset();
+        }
+        if (direct) {
+            LayerUnit alternative = conv_unit(p, w, src, false, *direct);
+            if (quick_time(alternative.steps) < quick_time(unit.steps)) unit = std::move(alternative);
+        }
+        unit.includes_next_activation = fused.has_value();
         return unit;
     }
 
@@ -304,10 +357,24 @@ Network::Network(Context& context, const Plan& plan, const std::vector<LayerWeig
             current = builder.adapt(current, want, scratch, true);
         }
         LayerUnit unit;
+        // An activation layer right after a linear conv runs inside it as a post-op: no extra pass over memory.
+        std::optional<Activation> fuse;
+        const bool is_conv = layer.spec.type == LayerType::conv1d || layer.spec.type == LayerType::conv1d_transpose;
+        if (is_conv && layer.spec.activation == Activation::linear && i + 1 < plan.layers.size() &&
+            plan.layers[i + 1].spec.type == LayerType::activation)
+            fuse = plan.layers[i + 1].spec.activation;
+        if (i > 0 && units_.back().includes_next_activation) {
+            unit.dst = current;
+            unit.fused = true;
+            unit.impl = "fused into layer " + std::to_string(i - 1);
+            unit.dst_layout = units_.back().dst_layout;
+            units_.push_back(std::move(unit));
+            continue;
+        }
         try {
             switch (layer.spec.type) {
                 case LayerType::conv1d:
-                case LayerType::conv1d_transpose: unit = builder.conv(layer, weights[i], current, first); break;
+                case LayerType::conv1d_transpose: unit = builder.conv(layer, weights[i], current, first, fuse); break;
                 case LayerType::max_pool1d:
                 case LayerType::avg_pool1d: unit = builder.pool(layer, current, first); break;
                 case LayerType::upsample1d: unit = builder.upsample(layer, current, first); break;

@@ -17,8 +17,8 @@ int64_t floor_div(int64_t a, int64_t b) { return a >= 0 ? a / b : -((-a + b - 1)
                              const std::string& key = {}) {
     std::string pointer = layer.pointer + (key.empty() ? "" : "/" + key);
     throw Error(ErrorKind::config,
-                config.source + ": " + pointer + ": layer " + std::to_string(index) + " (" + to_string(layer.type) +
-                    "): " + why,
+                config.source + ": " + pointer + ": layer " + std::to_string(index) +
+                    (layer.name.empty() ? "" : " '" + layer.name + "'") + " (" + to_string(layer.type) + "): " + why,
                 pointer);
 }
 

@@ -215,7 +215,7 @@ LayerSpec read_layer(const json& object, const std::string& pointer, const std::
     if (!type) r.fail(r.at("type"), "missing required key (one of conv1d, conv1d_transpose, max_pool1d, "
                                     "avg_pool1d, upsample1d, permute, reshape, activation)");
     layer.type = r.choice("type", LayerType::conv1d, kLayerTypes);
-    r.string("name");  // a label for people; not used
+    layer.name = r.string("name").value_or("");
     switch (layer.type) {
         case LayerType::conv1d:
         case LayerType::conv1d_transpose: {

@@ -79,7 +79,7 @@ TEST_CASE("channels_first: the saved output is (N, C, L)", "[e2e][npy]") {
     CHECK(c1r::read_npy(out).shape == std::vector<int64_t>{1, 8, 10});
 }
 
-TEST_CASE("--input overrides the config's input, and a shape that disagrees shows both", "[e2e][input]") {
+TEST_CASE("input file on the command line overrides the config's input, and a shape that disagrees shows both", "[e2e][input]") {
     TempDir tmp;
     std::string seq = std::string(C1R_SOURCE_DIR) + "/configs/data/sensor.npy";  // (64, 3): batch 1
     Result ok = run_binary(std::string(C1R_SOURCE_DIR) + "/configs/reduce.json --dry-run --format json --input " + seq +

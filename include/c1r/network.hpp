@@ -44,6 +44,8 @@ struct LayerUnit {
     std::string impl;           // oneDNN's implementation name(s), e.g. "jit:avx512_core"
     std::string dst_layout;     // e.g. "nCw16c" style description of the output layout
     bool reorder_before = false;  // a reorder between the previous layer's layout and this one's
+    bool includes_next_activation = false;  // the next (activation) layer is fused in as a post-op
+    bool fused = false;                     // this activation layer runs inside the previous layer
 };
 
 class Network {

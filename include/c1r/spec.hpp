@@ -36,6 +36,7 @@ struct PaddingSpec {
 struct LayerSpec {
     LayerType type = LayerType::conv1d;
     std::string pointer;  // JSON pointer of the layer in its config, e.g. "/layers/2"
+    std::string name;     // optional label (a Keras layer name), shown in messages
     int64_t filters = 0;
     int64_t kernel_size = 1;
     int64_t strides = 1;
