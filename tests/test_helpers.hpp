@@ -54,7 +54,9 @@ public:
         if (!out) throw std::runtime_error("cannot write " + target);
         return target;
     }
-    std::string write_json(const std::string& name, const json& value) const { return write(name, value.dump(2)); }
+    std::string write_json(const std::string& name, const json& value) const {
+        return write(name, value.dump(2));
+    }
 
 private:
     fs::path path_;
@@ -76,7 +78,10 @@ inline json config_json(const std::vector<int64_t>& shape, const json& layers, u
 }
 
 inline json conv_layer(int64_t filters, int64_t kernel, int64_t strides = 1, const json& padding = "valid") {
-    return json{{"type", "conv1d"}, {"filters", filters}, {"kernel_size", kernel}, {"strides", strides},
+    return json{{"type", "conv1d"},
+                {"filters", filters},
+                {"kernel_size", kernel},
+                {"strides", strides},
                 {"padding", padding}};
 }
 
@@ -141,8 +146,10 @@ inline ProcessResult run_binary(const std::vector<std::string>& args, const std:
         if (errno != EINTR) throw std::runtime_error("waitpid failed");
     }
     ProcessResult result;
-    if (WIFEXITED(status)) result.exit_code = WEXITSTATUS(status);
-    else if (WIFSIGNALED(status)) result.exit_code = 128 + WTERMSIG(status);
+    if (WIFEXITED(status))
+        result.exit_code = WEXITSTATUS(status);
+    else if (WIFSIGNALED(status))
+        result.exit_code = 128 + WTERMSIG(status);
     result.out = read_text(out_path);
     result.err = read_text(err_path);
     return result;

@@ -1,0 +1,270 @@
+// Checks the built binary end to end: exit codes (SPEC §5), error messages on stderr, and reports on stdout
+// only.
+#include <catch2/catch.hpp>
+#include <regex>
+
+#include "test_helpers.hpp"
+
+using c1r_test::config_json;
+using c1r_test::conv_layer;
+using c1r_test::json;
+using c1r_test::run_binary;
+using c1r_test::TempDir;
+using Catch::Matchers::Contains;
+
+namespace {
+
+// Quick run settings so no test waits on timing: one thread (no auto probe), no warmup, one repeat.
+const std::vector<std::string> kQuick = {"--threads", "1", "--warmup", "0", "--repeats", "1"};
+
+std::vector<std::string> args_with(std::vector<std::string> args,
+                                   const std::vector<std::string>& more = kQuick) {
+    args.insert(args.end(), more.begin(), more.end());
+    return args;
+}
+
+json reduce_config() { return config_json({1, 20, 32}, json::array({conv_layer(16, 2, 2)})); }
+
+// Parses all of stdout as one JSON document: anything else printed there makes this fail.
+json parse_stdout(const c1r_test::ProcessResult& result) {
+    INFO("stdout: " << result.out << "\nstderr: " << result.err);
+    json value;
+    REQUIRE_NOTHROW(value = json::parse(result.out));
+    return value;
+}
+
+}  // namespace
+
+TEST_CASE("a value of the wrong type: exit 2, file and pointer on stderr", "[cli][errors]") {
+    TempDir dir("c1r_cli_test");
+    json config = reduce_config();
+    config["layers"][0]["kernel_size"] = "2";
+    const std::string path = dir.write_json("bad_type.json", config);
+    auto result = run_binary(args_with({path}));
+    INFO(result.err);
+    CHECK(result.exit_code == 2);
+    CHECK_THAT(result.err, Contains("/layers/0/kernel_size"));
+    CHECK_THAT(result.err, Contains("bad_type.json"));
+}
+
+TEST_CASE("a JSON syntax error: exit 2 with file:line:column", "[cli][errors]") {
+    TempDir dir("c1r_cli_test");
+    // line 2 is `  "name": ,` — the unexpected ',' is its 11th character
+    const std::string path = dir.write("syntax.json", "{\n  \"name\": ,\n  \"layers\": []\n}\n");
+    auto result = run_binary(args_with({path}));
+    INFO(result.err);
+    CHECK(result.exit_code == 2);
+    CHECK_THAT(result.err, Contains(path + ":2:11"));
+}
+
+TEST_CASE("an unknown key: exit 2 naming it", "[cli][errors]") {
+    TempDir dir("c1r_cli_test");
+    json config = reduce_config();
+    config["layers"][0]["kernal_size"] = 2;
+    auto result = run_binary(args_with({dir.write_json("typo.json", config)}));
+    INFO(result.err);
+    CHECK(result.exit_code == 2);
+    CHECK_THAT(result.err, Contains("/layers/0/kernal_size"));
+}
+
+TEST_CASE("an input too short for the kernel: exit 2 naming the layer", "[cli][errors]") {
+    TempDir dir("c1r_cli_test");
+    // (1, 4, 2) -> conv k5 valid: 4 - 5 + 1 = 0 < 1
+    auto result = run_binary(
+        args_with({dir.write_json("short.json", config_json({1, 4, 2}, json::array({conv_layer(4, 5)})))}));
+    INFO(result.err);
+    CHECK(result.exit_code == 2);
+    CHECK_THAT(result.err, Contains("/layers/0"));
+}
+
+TEST_CASE("format json: exit 0 and stdout is one JSON document", "[cli][report]") {
+    TempDir dir("c1r_cli_test");
+    auto result = run_binary(args_with({dir.write_json("reduce.json", reduce_config()), "--format", "json"}));
+    INFO(result.err);
+    REQUIRE(result.exit_code == 0);
+    json report = parse_stdout(result);
+    REQUIRE(report.is_object());
+    CHECK(report["schema"] == "conv1d-reshape/report/v1");
+    CHECK(report["output"]["shape"] == json::array({1, 10, 16}));  // SPEC reduce case
+    REQUIRE(report["layers"].size() == 1);
+    CHECK(report["layers"][0]["params"] == 1040);
+    CHECK(report["layers"][0]["flops"] == 20480);
+    CHECK(report["timing"].is_object());
+    CHECK_FALSE(report.contains("verify"));  // only with --verify
+}
+
+TEST_CASE("two configs with --format json give an array, jsonl one line each", "[cli][report]") {
+    TempDir dir("c1r_cli_test");
+    const std::string a = dir.write_json("a.json", reduce_config());
+    const std::string b =
+        dir.write_json("b.json", config_json({1, 15, 8}, json::array({conv_layer(4, 3, 1, "same")})));
+    auto result = run_binary(args_with({a, b, "--format", "json"}));
+    REQUIRE(result.exit_code == 0);
+    json reports = parse_stdout(result);
+    REQUIRE(reports.is_array());
+    REQUIRE(reports.size() == 2);
+    CHECK(reports[1]["output"]["shape"] == json::array({1, 15, 4}));  // same keeps 15
+
+    auto lines = run_binary(args_with({a, b, "--format", "jsonl"}));
+    REQUIRE(lines.exit_code == 0);
+    std::istringstream in(lines.out);
+    int count = 0;
+    for (std::string line; std::getline(in, line); ++count) CHECK_NOTHROW(json::parse(line));
+    CHECK(count == 2);
+}
+
+TEST_CASE("in a batch a bad config fails with 2 and the others still run", "[cli][report]") {
+    TempDir dir("c1r_cli_test");
+    json bad = reduce_config();
+    bad["layers"][0]["strides"] = 0;
+    const std::string good_path = dir.write_json("a_good.json", reduce_config());
+    const std::string bad_path = dir.write_json("b_bad.json", bad);
+    auto result = run_binary(args_with({bad_path, good_path, "--format", "json"}));
+    CHECK(result.exit_code == 2);
+    json reports = parse_stdout(result);
+    REQUIRE(reports.size() == 2);
+    CHECK(reports[0]["error"]["pointer"] == "/layers/0/strides");
+    CHECK(reports[1]["output"]["shape"] == json::array({1, 10, 16}));
+    CHECK_THAT(result.err, Contains("/layers/0/strides"));
+}
+
+TEST_CASE("dry run gives shapes but null timing", "[cli][report]") {
+    TempDir dir("c1r_cli_test");
+    auto result =
+        run_binary({dir.write_json("reduce.json", reduce_config()), "--dry-run", "--format", "json"});
+    INFO(result.err);
+    REQUIRE(result.exit_code == 0);
+    json report = parse_stdout(result);
+    CHECK(report["timing"].is_null());
+    CHECK(report["layers"][0]["impl"].is_null());
+    CHECK(report["output"]["shape"] == json::array({1, 10, 16}));
+    CHECK(report["layers"][0]["receptive_field"] == 2);
+}
+
+TEST_CASE("dry run allocates nothing: a 256 GB run plans in no time", "[cli][report]") {
+    TempDir dir("c1r_cli_test");
+    // (1, 1e9, 64) f32 is 256 GB; conv k3 valid: 1e9 - 3 + 1 = 999999998
+    json config = config_json({1, 1000000000, 64}, json::array({conv_layer(64, 3)}));
+    auto result = run_binary({dir.write_json("huge.json", config), "--dry-run", "--format", "json"});
+    INFO(result.err);
+    REQUIRE(result.exit_code == 0);
+    CHECK(parse_stdout(result)["output"]["shape"] == json::array({1, 999999998, 64}));
+}
+
+TEST_CASE("dry run reports a transposed conv crop, negative where bias-only steps are added",
+          "[cli][report]") {
+    TempDir dir("c1r_cli_test");
+    // (1,5,4) -> Conv1DTranspose(k1, s2, same): 5*2 = 10 out of a full result of 4*2+1 = 9 -> crop [0, -1]
+    json layer = {{"type", "conv1d_transpose"},
+                  {"filters", 2},
+                  {"kernel_size", 1},
+                  {"strides", 2},
+                  {"padding", "same"}};
+    auto result = run_binary({dir.write_json("t.json", config_json({1, 5, 4}, json::array({layer}))),
+                              "--dry-run", "--format", "json"});
+    REQUIRE(result.exit_code == 0);
+    json report = parse_stdout(result);
+    CHECK(report["layers"][0]["padding"] == json::array({0, -1}));
+    CHECK(report["output"]["shape"] == json::array({1, 10, 2}));
+}
+
+TEST_CASE("shapes too large for 64 bits and runs over --max-memory are refused with 2", "[cli][errors]") {
+    TempDir dir("c1r_cli_test");
+    const int64_t big = int64_t{1} << 31;  // the largest setting the parser takes; 2^93 elements overflow
+    auto overflow = run_binary(
+        {dir.write_json("overflow.json", config_json({big, big, big}, json::array({conv_layer(4, 1)}))),
+         "--dry-run"});
+    INFO(overflow.err);
+    CHECK(overflow.exit_code == 2);
+
+    auto refused =
+        run_binary(args_with({dir.write_json("reduce.json", reduce_config()), "--max-memory", "1000"}));
+    INFO(refused.err);
+    CHECK(refused.exit_code == 2);
+    CHECK_THAT(refused.err, Contains("1000"));  // the limit is shown
+}
+
+TEST_CASE("format csv: the SPEC header and one row per layer", "[cli][report]") {
+    TempDir dir("c1r_cli_test");
+    auto result = run_binary(args_with({dir.write_json("reduce.json", reduce_config()), "--format", "csv"}));
+    REQUIRE(result.exit_code == 0);
+    std::istringstream in(result.out);
+    std::string header, row, extra;
+    std::getline(in, header);
+    std::getline(in, row);
+    CHECK(header ==
+          "config,name,point,layer,type,input_shape,output_shape,params,flops,receptive_field,impl,median_ms,"
+          "min_ms");
+    CHECK_THAT(row, Contains("conv1d,1x20x32,1x10x16,1040,20480,2,"));
+    CHECK_FALSE(std::getline(in, extra));
+}
+
+TEST_CASE("a folder runs its *.json files in name order", "[cli][report]") {
+    TempDir dir("c1r_cli_test");
+    dir.write_json("b_second.json", config_json({1, 15, 8}, json::array({conv_layer(4, 3, 1, "same")})));
+    dir.write_json("a_first.json", reduce_config());
+    dir.write("notes.txt", "not a config");
+    auto result = run_binary(args_with({dir.path().string(), "--format", "json"}));
+    INFO(result.err);
+    REQUIRE(result.exit_code == 0);
+    json reports = parse_stdout(result);
+    REQUIRE(reports.size() == 2);
+    CHECK_THAT(reports[0]["config"].get<std::string>(), Contains("a_first.json"));
+    CHECK_THAT(reports[1]["config"].get<std::string>(), Contains("b_second.json"));
+}
+
+TEST_CASE("verify passes on a mixed stack", "[cli][verify]") {
+    TempDir dir("c1r_cli_test");
+    json relu_conv = conv_layer(16, 3, 1, "same");
+    relu_conv["activation"] = "relu";
+    json transpose = {{"type", "conv1d_transpose"}, {"filters", 8},        {"kernel_size", 3}, {"strides", 2},
+                      {"padding", "same"},          {"activation", "tanh"}};
+    json layers = json::array(
+        {relu_conv, json{{"type", "max_pool1d"}}, transpose, json{{"type", "upsample1d"}},
+         json{{"type", "permute"}, {"dims", {2, 1}}}, conv_layer(12, 5, 2, "causal"),
+         json{{"type", "activation"}, {"activation", "gelu"}}, json{{"type", "permute"}, {"dims", {2, 1}}},
+         json{{"type", "reshape"}, {"target_shape", {-1, 4}}},
+         json{{"type", "activation"}, {"activation", "sigmoid"}},
+         json{{"type", "avg_pool1d"}, {"pool_size", 3}, {"padding", "same"}}});
+    auto result = run_binary(args_with(
+        {dir.write_json("mixed.json", config_json({2, 30, 6}, layers)), "--verify", "--format", "json"}));
+    INFO(result.err);
+    CHECK(result.exit_code == 0);
+    json report = parse_stdout(result);
+    REQUIRE(report.contains("verify"));
+    CHECK(report["verify"]["passed"] == true);
+    // (2,30,6) conv -> (2,30,16) pool -> (2,15,16) transpose s2 same -> (2,30,8) upsample -> (2,60,8)
+    // permute -> (2,8,60) conv k5 s2 causal, ceil(8/2) = 4 -> (2,4,12) gelu (fused) permute -> (2,12,4)
+    // reshape 48/4 = 12 -> (2,12,4) sigmoid, avg pool 3 same, ceil(12/3) = 4 -> (2,4,4)
+    CHECK(report["output"]["shape"] == json::array({2, 4, 4}));
+}
+
+TEST_CASE("save-output with two runs is a usage error", "[cli][usage]") {
+    TempDir dir("c1r_cli_test");
+    const std::string a = dir.write_json("a.json", reduce_config());
+    const std::string b = dir.write_json("b.json", reduce_config());
+    auto result = run_binary(args_with({a, b, "--save-output", dir.file("out.npy")}));
+    CHECK(result.exit_code == 2);
+    CHECK_FALSE(std::filesystem::exists(dir.file("out.npy")));
+    CHECK(result.out.empty());
+}
+
+TEST_CASE("help and version exit 0, unknown flags, bad values and no config exit 2", "[cli][usage]") {
+    auto help = run_binary({"--help"});
+    CHECK(help.exit_code == 0);
+    CHECK_THAT(help.out, Contains("--config"));
+
+    auto version = run_binary({"--version"});
+    CHECK(version.exit_code == 0);
+    CHECK(std::regex_search(version.out, std::regex("[0-9]+\\.[0-9]+\\.[0-9]+")));
+
+    auto unknown = run_binary({"--no-such-flag"});
+    CHECK(unknown.exit_code == 2);
+    CHECK(unknown.out.empty());
+
+    auto bad_value = run_binary({"x.json", "--format", "yaml"});
+    CHECK(bad_value.exit_code == 2);
+
+    auto nothing = run_binary({});
+    CHECK(nothing.exit_code == 2);
+}
