@@ -50,11 +50,20 @@ class ObjectReader {
 public:
     ObjectReader(const json& object, std::string pointer, const std::string& source)
         : object_(object), pointer_(std::move(pointer)), source_(source) {
-        if (!object_.is_object()) fail(pointer_.empty() ? "/" : pointer_, "expected an object, got " + describe(object_));
+        if (!object_.is_object())
+            fail(pointer_, std::string(pointer_.empty() ? "the top level" : "") + " expected an object, got " +
+                               describe(object_));
     }
 
     [[noreturn]] void fail(const std::string& pointer, const std::string& why) const {
-        throw Error(ErrorKind::config, source_ + ": " + pointer + ": " + why, pointer);
+        throw Error(ErrorKind::config, source_ + ": " + (pointer.empty() ? "" : pointer + ": ") + why, pointer);
+    }
+
+    // A missing key is often a misspelt one: name what the object does have.
+    [[noreturn]] void fail_missing(const std::string& key) const {
+        std::string given;
+        for (const auto& [k, _] : object_.items()) given += (given.empty() ? "\"" : ", \"") + k + "\"";
+        fail(at(key), "missing required key \"" + key + "\"" + (given.empty() ? "" : " (given: " + given + ")"));
     }
     std::string at(const std::string& key) const { return pointer_ + "/" + escape_pointer_token(key); }
 
@@ -69,8 +78,8 @@ public:
     int64_t integer(const std::string& key, std::optional<int64_t> fallback, int64_t min_value,
                     int64_t max_value = kMaxSetting) {
         const json* value = find(key);
-        if (!value || (value->is_null() && fallback)) {
-            if (!fallback) fail(at(key), "missing required key");
+        if (!value) {
+            if (!fallback) fail_missing(key);
             return *fallback;
         }
         return integer_value(*value, at(key), min_value, max_value);
@@ -199,7 +208,7 @@ void read_weights(ObjectReader& r, LayerSpec& layer) {
 
 std::vector<int64_t> read_int_list(ObjectReader& r, const std::string& key, int64_t min_value) {
     const json* value = r.find(key);
-    if (!value) r.fail(r.at(key), "missing required key");
+    if (!value) r.fail_missing(key);
     if (!value->is_array()) r.fail(r.at(key), "expected a list of integers, got " + describe(*value));
     std::vector<int64_t> out;
     for (size_t i = 0; i < value->size(); ++i)
@@ -212,8 +221,7 @@ LayerSpec read_layer(const json& object, const std::string& pointer, const std::
     LayerSpec layer;
     layer.pointer = pointer;
     auto type = r.string("type");
-    if (!type) r.fail(r.at("type"), "missing required key (one of conv1d, conv1d_transpose, max_pool1d, "
-                                    "avg_pool1d, upsample1d, permute, reshape, activation)");
+    if (!type) r.fail_missing("type");
     layer.type = r.choice("type", LayerType::conv1d, kLayerTypes);
     layer.name = r.string("name").value_or("");
     switch (layer.type) {
@@ -239,7 +247,9 @@ LayerSpec read_layer(const json& object, const std::string& pointer, const std::
         case LayerType::avg_pool1d: {
             layer.pool_size = r.integer("pool_size", 2, 1);
             layer.kernel_size = layer.pool_size;
-            layer.strides = r.integer("strides", layer.pool_size, 1);
+            // Keras writes strides null for "same as pool_size".
+            if (const json* strides = r.find("strides"); strides && strides->is_null()) layer.strides = layer.pool_size;
+            else layer.strides = r.integer("strides", layer.pool_size, 1);
             layer.padding = read_padding(r, false, false);
             break;
         }
@@ -247,7 +257,7 @@ LayerSpec read_layer(const json& object, const std::string& pointer, const std::
         case LayerType::permute: layer.dims = read_int_list(r, "dims", 1); break;
         case LayerType::reshape: layer.target_shape = read_int_list(r, "target_shape", -1); break;
         case LayerType::activation: {
-            if (!r.has("activation")) r.fail(r.at("activation"), "missing required key");
+            if (!r.has("activation")) r.fail_missing("activation");
             layer.activation = r.choice("activation", Activation::linear, kActivations);
             break;
         }
@@ -437,7 +447,7 @@ ConfigSpec parse_config(const nlohmann::json& config, const std::string& source)
                                                                     {"channels_first", DataFormat::channels_first}});
     spec.input = read_input(top);
     const json* layers = top.find("layers");
-    if (!layers) top.fail("/layers", "missing required key");
+    if (!layers) top.fail_missing("layers");
     if (!layers->is_array()) top.fail("/layers", "expected a list of layers, got " + describe(*layers));
     if (layers->empty()) top.fail("/layers", "the list of layers is empty");
     for (size_t i = 0; i < layers->size(); ++i)
