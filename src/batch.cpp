@@ -2,7 +2,9 @@
 #include "c1r/batch.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <filesystem>
+#include <fstream>
 
 #include "c1r/error.hpp"
 #include "c1r/spec.hpp"
@@ -10,10 +12,27 @@
 namespace c1r {
 namespace {
 
+// RFC 6901: "~" and "/" inside a key are written "~0" and "~1" when the key becomes part of a pointer.
+std::string escape_token(const std::string& key) {
+    std::string out = "/";
+    for (char c : key) out += c == '~' ? "~0" : c == '/' ? "~1" : std::string(1, c);
+    return out;
+}
+
 std::optional<std::string> name_of(const nlohmann::json& config) {
     if (config.is_object() && config.contains("name") && config["name"].is_string())
         return config["name"].get<std::string>();
     return std::nullopt;
+}
+
+// nlohmann::json sorts keys; the sweep's "last key varies fastest" means the last key as written.
+std::vector<std::string> sweep_keys_in_file_order(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    auto ordered = nlohmann::ordered_json::parse(in, nullptr, false);
+    std::vector<std::string> keys;
+    if (ordered.is_object() && ordered.contains("sweep") && ordered["sweep"].is_object())
+        for (const auto& [key, _] : ordered["sweep"].items()) keys.push_back(key);
+    return keys;
 }
 
 std::vector<RunItem> items_of_file(const std::string& path, const KerasImportOptions& keras) {
@@ -23,7 +42,7 @@ std::vector<RunItem> items_of_file(const std::string& path, const KerasImportOpt
             nlohmann::json config = keras_to_config(document, path, keras);
             return {RunItem{path, config, nullptr, name_of(config), std::nullopt}};
         }
-        if (document.is_object() && document.contains("sweep")) return expand_sweep(path, document);
+        if (document.is_object() && document.contains("sweep")) return expand_sweep(path, document, sweep_keys_in_file_order(path));
         return {RunItem{path, document, nullptr, name_of(document), std::nullopt}};
     } catch (const Error& e) {
         return {RunItem{path, nullptr, nullptr, std::nullopt, e}};
@@ -32,7 +51,8 @@ std::vector<RunItem> items_of_file(const std::string& path, const KerasImportOpt
 
 }  // namespace
 
-std::vector<RunItem> expand_sweep(const std::string& source, const nlohmann::json& config) {
+std::vector<RunItem> expand_sweep(const std::string& source, const nlohmann::json& config,
+                                  const std::vector<std::string>& key_order) {
     const nlohmann::json& sweep = config["sweep"];
     auto fail = [&](const std::string& pointer, const std::string& why) {
         throw Error(ErrorKind::config, source + ": " + pointer + ": " + why, pointer);
@@ -41,8 +61,15 @@ std::vector<RunItem> expand_sweep(const std::string& source, const nlohmann::jso
         fail("/sweep", "expected an object of JSON pointer -> list of values, e.g. {\"/layers/0/kernel_size\": [2, 3]}");
     std::vector<std::pair<nlohmann::json::json_pointer, const nlohmann::json*>> axes;
     int64_t points = 1;
-    for (const auto& [key, values] : sweep.items()) {
-        std::string at = "/sweep/" + key;
+    std::vector<std::string> keys = key_order;
+    if (keys.size() != sweep.size()) {
+        keys.clear();
+        for (const auto& [key, _] : sweep.items()) keys.push_back(key);
+    }
+    for (const auto& key : keys) {
+        if (!sweep.contains(key)) fail("/sweep", "internal: key order does not match the sweep");
+        const nlohmann::json& values = sweep[key];
+        std::string at = "/sweep" + escape_token(key);
         nlohmann::json::json_pointer pointer;
         try {
             pointer = nlohmann::json::json_pointer(key);
@@ -55,28 +82,18 @@ std::vector<RunItem> expand_sweep(const std::string& source, const nlohmann::jso
             fail("/sweep", "the grid has more than " + std::to_string(kMaxSweepPoints) + " points; refused");
         axes.emplace_back(pointer, &values);
     }
-    nlohmann::json base = config;
-    base.erase("sweep");
+    auto base = std::make_shared<nlohmann::json>(config);
+    base->erase("sweep");
+    std::optional<std::string> name = name_of(*base);
     std::vector<RunItem> items;
     items.reserve(static_cast<size_t>(points));
     std::vector<size_t> index(axes.size(), 0);
     for (int64_t p = 0; p < points; ++p) {
         nlohmann::json point = nlohmann::json::object();
-        nlohmann::json instance = base;
-        std::optional<Error> error;
-        for (size_t a = 0; a < axes.size(); ++a) {
-            const auto& [pointer, values] = axes[a];
-            const nlohmann::json& value = (*values)[index[a]];
-            point[pointer.to_string()] = value;
-            if (!error && !instance.contains(pointer)) {
-                error = Error(ErrorKind::config,
-                              source + ": /sweep/" + pointer.to_string() + ": the config has no value at " +
-                                  pointer.to_string() + " to sweep (set it in the config first)",
-                              "/sweep");
-            }
-            if (!error) instance[pointer] = value;
-        }
-        items.push_back(RunItem{source, error ? nlohmann::json(nullptr) : instance, point, name_of(base), error});
+        for (size_t a = 0; a < axes.size(); ++a) point[axes[a].first.to_string()] = (*axes[a].second)[index[a]];
+        RunItem item{source, nullptr, std::move(point), name, std::nullopt};
+        item.base = base;
+        items.push_back(std::move(item));
         for (size_t a = axes.size(); a-- > 0;) {  // last key fastest
             if (++index[a] < axes[a].second->size()) break;
             index[a] = 0;
@@ -114,10 +131,51 @@ std::vector<RunItem> collect_items(const std::vector<std::string>& paths, const 
     return items;
 }
 
+nlohmann::json RunItem::resolved() const {
+    if (!base) return config;
+    nlohmann::json instance = *base;
+    for (const auto& [key, value] : point.items()) {
+        const std::string at = "/sweep" + escape_token(key);
+        bool present = false;
+        try {
+            nlohmann::json::json_pointer pointer(key);
+            present = instance.contains(pointer);
+            if (present) instance[pointer] = value;
+        } catch (const nlohmann::json::exception&) {
+            present = false;  // e.g. an array index beyond 64 bits
+        }
+        if (!present)
+            throw Error(ErrorKind::config,
+                        source + ": " + at + ": the config has no value at " + key +
+                            " to sweep (write it in the config first, e.g. with its default)",
+                        at);
+    }
+    return instance;
+}
+
 std::vector<RunItem> select_shard(std::vector<RunItem> items, int64_t index, int64_t count) {
-    const int64_t n = static_cast<int64_t>(items.size());
-    const int64_t begin = (index - 1) * n / count, end = index * n / count;
+    // Part i is [floor((i-1)*n/N), floor(i*n/N)): sizes differ by at most one and N/N always ends with the
+    // last run. The products are taken in 128 bits: I and N may each be near 2^63.
+    __extension__ using Wide = __int128;
+    const Wide n = static_cast<Wide>(items.size());
+    const auto begin = static_cast<int64_t>((index - 1) * n / count), end = static_cast<int64_t>(index * n / count);
     return std::vector<RunItem>(items.begin() + begin, items.begin() + end);
+}
+
+std::pair<int64_t, int64_t> parse_shard(const std::string& text) {
+    auto fail = [&] { throw Error(ErrorKind::usage, "--shard " + text + ": expected I/N with 1 <= I <= N, e.g. 2/4"); };
+    size_t slash = text.find('/');
+    if (slash == std::string::npos || text.find('/', slash + 1) != std::string::npos) fail();
+    auto number = [&](const char* first, const char* last) {
+        int64_t value = 0;
+        auto [end, ec] = std::from_chars(first, last, value);
+        if (ec != std::errc() || end != last || first == last) fail();
+        return value;
+    };
+    int64_t index = number(text.data(), text.data() + slash);
+    int64_t count = number(text.data() + slash + 1, text.data() + text.size());
+    if (count < 1 || index < 1 || index > count) fail();
+    return {index, count};
 }
 
 }  // namespace c1r

@@ -16,16 +16,6 @@
 namespace c1r {
 namespace {
 
-std::pair<int64_t, int64_t> parse_shard(const std::string& text) {
-    int64_t index = 0, count = 0;
-    char slash = 0;
-    std::string rest;
-    if (std::sscanf(text.c_str(), "%ld%c%ld", &index, &slash, &count) != 3 || slash != '/' || count < 1 ||
-        index < 1 || index > count || text.find_first_not_of("0123456789/") != std::string::npos)
-        throw Error(ErrorKind::usage, "--shard " + text + ": expected I/N with 1 <= I <= N, e.g. 2/4");
-    return {index, count};
-}
-
 // A progress line on a terminal only: done/total, current config, elapsed and time left.
 class Progress {
 public:
@@ -33,10 +23,12 @@ public:
     void update(size_t done, const std::string& current) {
         if (!enabled_) return;
         double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-        double left = done ? elapsed / static_cast<double>(done) * static_cast<double>(total_ - done) : 0;
         std::string name = current.size() > 40 ? "..." + current.substr(current.size() - 37) : current;
-        std::fprintf(stderr, "\r\033[K[%zu/%zu] %s  %.1fs elapsed, ~%.1fs left", done, total_, name.c_str(), elapsed,
-                     left);
+        char left[48] = "estimating time left";
+        if (done)
+            std::snprintf(left, sizeof left, "~%.1fs left",
+                          elapsed / static_cast<double>(done) * static_cast<double>(total_ - done));
+        std::fprintf(stderr, "\r\033[K[%zu/%zu] %s  %.1fs elapsed, %s", done, total_, name.c_str(), elapsed, left);
         std::fflush(stderr);
     }
     void finish() {
@@ -167,12 +159,13 @@ int run_configs(RunOptions o) {
                       << items.size() << " runs\n";
             return 128 + stop.signal;
         }
+        progress.finish();  // the report may share the terminal: clear the line before anything is printed
         if (record.error) {
-            progress.finish();
             std::cerr << "conv1d-reshape: " << record.error->message << "\n";
             exit = std::max(exit, record.error->exit_code);
         }
         printer->print(record);
+        progress.update(i + 1, items[i].source);
     }
     progress.finish();
     printer->end();

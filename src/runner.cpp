@@ -208,7 +208,7 @@ RunRecord run_item(Context& context, const RunItem& item, const RunOverrides& ov
     record.name = item.name;
     try {
         if (item.error) throw *item.error;
-        ConfigSpec config = parse_config(item.config, item.source);
+        ConfigSpec config = parse_config(item.resolved(), item.source);
         record.name = config.name;
         apply_overrides(config, overrides);
         if (!overrides.input_file.empty() && !std::filesystem::exists(overrides.input_file))

@@ -15,11 +15,16 @@ constexpr int64_t kMaxSweepPoints = 100000;
 // expanded becomes one item carrying its error, so the batch goes on.
 std::vector<RunItem> collect_items(const std::vector<std::string>& paths, const KerasImportOptions& keras);
 
-// Expands a config's "sweep" grid (the last key varies fastest). Throws Error(config) for a malformed sweep or
-// one of more than kMaxSweepPoints points; a pointer missing from the config fails only its points.
-std::vector<RunItem> expand_sweep(const std::string& source, const nlohmann::json& config);
+// Expands a config's "sweep" grid: the last key varies fastest, in `key_order` (the file's order) when given,
+// else in the object's order. Throws Error(config) for a malformed sweep or one of more than kMaxSweepPoints
+// points; a pointer missing from the config fails only its points (when they run).
+std::vector<RunItem> expand_sweep(const std::string& source, const nlohmann::json& config,
+                                  const std::vector<std::string>& key_order = {});
 
 // The index-th (1-based) of count contiguous, equal-as-possible parts.
 std::vector<RunItem> select_shard(std::vector<RunItem> items, int64_t index, int64_t count);
+
+// Parses "I/N" with 1 <= I <= N; throws Error(usage) otherwise.
+std::pair<int64_t, int64_t> parse_shard(const std::string& text);
 
 }  // namespace c1r

@@ -1,6 +1,7 @@
 // Runs one config: input, plan, weights, oneDNN execution, timing, verification; the result is a RunRecord.
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -30,10 +31,17 @@ struct RunOverrides {
 // One unit of work in a batch: a config object from a file, possibly one point of its sweep.
 struct RunItem {
     std::string source;
-    nlohmann::json config;        // our config format (Keras models already converted)
+    nlohmann::json config;        // our config format (Keras models already converted); null for a sweep point
     nlohmann::json point;         // null, or {pointer: value}
     std::optional<std::string> name;
     std::optional<Error> error;   // the file could not be read or expanded
+    // A sweep's points share one copy of the config (a big sweep of a big config stays small in memory);
+    // resolved() writes the point's values into a copy when the point runs.
+    std::shared_ptr<const nlohmann::json> base = nullptr;
+
+    // The config to run: `config`, or `base` with the point applied. Throws Error(config) for a point whose
+    // pointer the config does not have.
+    nlohmann::json resolved() const;
 };
 
 // Reads the input a config asks for: a .npy/.csv file or random values; returns it in the tool's layout.
