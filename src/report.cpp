@@ -17,8 +17,12 @@ json shape_json(const Shape& shape, DataFormat format) {
     return json::array({d[0], d[1], d[2]});
 }
 
+// Times to the nanosecond: the clock resolves no finer, and 0.0084945 reads better than 0.008494499999999999.
+double ns_ms(double ms) { return std::round(ms * 1e6) / 1e6; }
+
 json stats_json(const TimeStats& t) {
-    return {{"min", t.min}, {"median", t.median}, {"mean", t.mean}, {"p95", t.p95}, {"max", t.max}};
+    return {{"min", ns_ms(t.min)}, {"median", ns_ms(t.median)}, {"mean", ns_ms(t.mean)}, {"p95", ns_ms(t.p95)},
+            {"max", ns_ms(t.max)}};
 }
 
 template <typename T>
@@ -205,7 +209,7 @@ public:
     }
 
 private:
-    static std::string number(double v) { return json(v).dump(); }
+    static std::string number(double v) { return json(ns_ms(v)).dump(); }
     std::ostream& out_;
 };
 
@@ -266,7 +270,7 @@ nlohmann::ordered_json to_json(const RunRecord& r) {
         if (!desc.empty()) layer["benchdnn"] = desc;
         if (l.layout) layer["layout"] = *l.layout;
         if (l.reorder) layer["reorder"] = *l.reorder;
-        if (l.reorder_ms) layer["reorder_ms"] = *l.reorder_ms;
+        if (l.reorder_ms) layer["reorder_ms"] = ns_ms(*l.reorder_ms);
         if (l.max_abs_error) layer["max_abs_error"] = *l.max_abs_error;
         if (l.max_rel_error) layer["max_rel_error"] = *l.max_rel_error;
         layers.push_back(std::move(layer));
@@ -278,9 +282,13 @@ nlohmann::ordered_json to_json(const RunRecord& r) {
     out["peak_rss_bytes"] = optional_json(r.peak_rss_bytes);
     if (r.timing) {
         const auto& t = *r.timing;
-        out["timing"] = {{"create_ms", t.create_ms}, {"cache_hit", t.cache_hit},   {"warmup", t.warmup},
-                         {"repeats", t.repeats},     {"forward_ms", stats_json(t.forward_ms)}, {"gflops", t.gflops},
-                         {"threads_probe_ms", optional_json(t.threads_probe_ms)}};
+        out["timing"] = {{"create_ms", ns_ms(t.create_ms)},
+                         {"cache_hit", t.cache_hit},
+                         {"warmup", t.warmup},
+                         {"repeats", t.repeats},
+                         {"forward_ms", stats_json(t.forward_ms)},
+                         {"gflops", std::round(t.gflops * 1e3) / 1e3},
+                         {"threads_probe_ms", t.threads_probe_ms ? json(ns_ms(*t.threads_probe_ms)) : json(nullptr)}};
     } else {
         out["timing"] = nullptr;
     }
