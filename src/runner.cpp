@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cmath>
 #include <filesystem>
+#include <fstream>
 #include <set>
 
 #include "c1r/csv.hpp"
@@ -64,7 +65,18 @@ std::string problem_key(const LayerPlan& layer, DType dtype, int threads) {
            std::to_string(layer.input_shape.channels) + "|" + to_string(dtype) + "|" + std::to_string(threads);
 }
 
+// Peak resident memory of this run: Linux lets a process reset its high-water mark (clear_refs 5), so in a
+// batch each run reports its own peak; elsewhere it is the process's peak so far.
+void reset_peak_rss() {
+    std::ofstream clear("/proc/self/clear_refs");
+    if (clear) clear << "5";
+}
+
 int64_t peak_rss_bytes() {
+    std::ifstream status("/proc/self/status");
+    std::string line;
+    while (std::getline(status, line))
+        if (line.rfind("VmHWM:", 0) == 0) return std::stoll(line.substr(6)) * 1024;  // "VmHWM:  1234 kB"
     rusage usage{};
     getrusage(RUSAGE_SELF, &usage);
     return static_cast<int64_t>(usage.ru_maxrss) * 1024;
@@ -202,6 +214,7 @@ std::vector<LayerWeights> load_weights(const Plan& plan, uint64_t seed, const st
 
 RunRecord run_item(Context& context, const RunItem& item, const RunOverrides& overrides) {
     RunRecord record;
+    reset_peak_rss();
     const Deadline deadline(overrides.timeout_seconds);
     record.config = item.source;
     record.point = item.point;
@@ -332,7 +345,6 @@ RunRecord run_item(Context& context, const RunItem& item, const RunOverrides& ov
         if (candidates.size() > 1) timing.threads_probe_ms = probe_ms;
         record.timing = timing;
 
-        Tensor output = network->output();
         if (overrides.verify) {
             Verification v = verify(plan, *network, input, weights, config.run.dtype, deadline);
             record.verify = v.summary;
@@ -352,7 +364,7 @@ RunRecord run_item(Context& context, const RunItem& item, const RunOverrides& ov
         }
         if (!overrides.save_output.empty()) {
             Dims3 dims = dims_from_shape(plan.output_shape, plan.data_format);
-            std::vector<float> values = tensor_to_user_order(output, plan.data_format);
+            std::vector<float> values = tensor_to_user_order(network->output(), plan.data_format);
             write_npy(overrides.save_output, {dims[0], dims[1], dims[2]}, values.data(), values.size());
         }
     } catch (const Error& e) {

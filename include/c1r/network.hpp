@@ -52,7 +52,8 @@ class Network {
 public:
     Network(Context& context, const Plan& plan, const std::vector<LayerWeights>& weights, DType dtype);
 
-    // Copies the input into the first layer's layout (outside any timed loop).
+    // Uses `input` as the stack's source (it must outlive the forward passes); reorders it into the first
+    // layer's layout when that differs (outside any timed loop).
     void set_input(const Tensor& input);
     // Runs the whole stack and waits for it.
     void forward();
@@ -76,6 +77,7 @@ private:
     dnnl::memory input_;       // the first layer's source, in its layout
     std::unique_ptr<dnnl::reorder> input_reorder_;
     std::vector<LayerUnit> units_;
+    std::vector<std::pair<dnnl::memory, dnnl::memory>> views_;  // reshape views and the memory they show
     double create_ms_ = 0.0;
 };
 
