@@ -59,7 +59,7 @@ int64_t parse_bytes(const std::string& text) {
     for (auto& c : suffix) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
     auto it = units.find(suffix);
     long double bytes = it == units.end() ? -1 : value * it->second;
-    if (it == units.end() || !(bytes > 0) || bytes > 9.2e18L)
+    if (it == units.end() || !(bytes >= 1) || bytes > 9.2e18L)  // "0.5" would truncate to 0, i.e. no limit
         throw Error(ErrorKind::usage, "--max-memory " + text + ": expected a positive size, e.g. 8G, 512M or 1000000");
     return static_cast<int64_t>(bytes);
 }
@@ -161,7 +161,7 @@ int run_configs(RunOptions o) {
         }
         progress.finish();  // the report may share the terminal: clear the line before anything is printed
         if (record.error) {
-            std::cerr << "conv1d-reshape: " << record.error->message << "\n";
+            std::cerr << "conv1d-reshape: " << one_line(record.error->message) << "\n";
             exit = std::max(exit, record.error->exit_code);
         }
         printer->print(record);

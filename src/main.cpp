@@ -33,10 +33,10 @@ int main(int argc, char** argv) {
         if (plan->parsed()) return c1r::run_plan(plan_options);
         return c1r::run_configs(run_options);
     } catch (const c1r::Error& e) {
-        std::cerr << "conv1d-reshape: " << e.what() << "\n";
+        std::cerr << "conv1d-reshape: " << c1r::one_line(e.what()) << "\n";
         return c1r::exit_code(e.kind());
     } catch (const std::exception& e) {
-        std::cerr << "conv1d-reshape: " << e.what() << "\n";
+        std::cerr << "conv1d-reshape: " << c1r::one_line(e.what()) << "\n";
         return c1r::kExitFailure;
     }
 }

@@ -26,6 +26,15 @@ int64_t floor_div(int64_t a, int64_t b) { return a >= 0 ? a / b : -((-a + b - 1)
 // outputs o with 0 <= o*stride - pad_left + j*dilation < length.
 int64_t conv_taps(int64_t length, int64_t out, int64_t kernel, int64_t stride, int64_t dilation, int64_t pad_left) {
     int64_t taps = 0;
+    if (out < kernel) {  // count per output step instead: the work stays min(kernel, out), whatever the sizes
+        for (int64_t o = 0; o < out; ++o) {
+            int64_t offset = o * stride - pad_left;  // input step of tap 0
+            int64_t first = std::max<int64_t>(0, ceil_div(-offset, dilation));
+            int64_t last = std::min<int64_t>(kernel - 1, floor_div(length - 1 - offset, dilation));
+            if (last >= first) taps += last - first + 1;
+        }
+        return taps;
+    }
     for (int64_t j = 0; j < kernel; ++j) {
         int64_t offset = j * dilation - pad_left;
         int64_t first = std::max<int64_t>(0, ceil_div(-offset, stride));
@@ -40,6 +49,15 @@ int64_t conv_taps(int64_t length, int64_t out, int64_t kernel, int64_t stride, i
 int64_t transpose_taps(int64_t length, int64_t out, int64_t kernel, int64_t stride, int64_t dilation,
                        int64_t crop_left) {
     int64_t taps = 0;
+    if (length < kernel) {  // count per input step instead: the work stays min(kernel, length)
+        for (int64_t i = 0; i < length; ++i) {
+            int64_t offset = i * stride - crop_left;  // output step of tap 0
+            int64_t first = std::max<int64_t>(0, ceil_div(-offset, dilation));
+            int64_t last = std::min<int64_t>(kernel - 1, floor_div(out - 1 - offset, dilation));
+            if (last >= first) taps += last - first + 1;
+        }
+        return taps;
+    }
     for (int64_t j = 0; j < kernel; ++j) {
         int64_t offset = j * dilation - crop_left;
         int64_t first = std::max<int64_t>(0, ceil_div(-offset, stride));

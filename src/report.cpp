@@ -1,6 +1,8 @@
 // Report printers: one record, one field list, four formats, streamed a run at a time.
 #include "c1r/report.hpp"
 
+#include "c1r/error.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <iomanip>
@@ -87,7 +89,7 @@ public:
         if (!r.point.is_null()) out_ << "  point " << r.point.dump();
         out_ << "\n";
         if (r.error) {
-            out_ << "   failed: " << r.error->message << "\n";
+            out_ << "   failed: " << one_line(r.error->message) << "\n";
             out_.flush();
             return;
         }

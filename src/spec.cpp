@@ -418,8 +418,20 @@ nlohmann::json read_json_file(const std::string& path) {
     text << in.rdbuf();
     if (in.bad()) throw Error(ErrorKind::input, path + ": read error");
     std::string content = text.str();
+    // Deep nesting would make later copies and messages recurse once per level: refuse it while parsing.
+    constexpr int kMaxDepth = 256;
+    struct TooDeep {
+        size_t depth;
+    };
+    auto limit_depth = [](int depth, json::parse_event_t, json&) {
+        if (depth > kMaxDepth) throw TooDeep{static_cast<size_t>(depth)};
+        return true;
+    };
     try {
-        return json::parse(content);
+        return json::parse(content, limit_depth);
+    } catch (const TooDeep&) {
+        throw Error(ErrorKind::config,
+                    path + ": JSON nested deeper than " + std::to_string(kMaxDepth) + " levels; not a config");
     } catch (const json::parse_error& e) {
         // nlohmann gives a byte offset; turn it into line and column for people.
         size_t offset = e.byte == 0 ? 0 : std::min<size_t>(e.byte - 1, content.size());
@@ -433,6 +445,10 @@ nlohmann::json read_json_file(const std::string& path) {
         throw Error(ErrorKind::config,
                     path + ":" + std::to_string(line) + ":" + std::to_string(column) + ": invalid JSON at line " +
                         std::to_string(line) + ", column " + std::to_string(column) + ": " + why);
+    } catch (const json::exception& e) {  // e.g. out_of_range.406: a number too large for a double
+        std::string why = e.what();
+        if (auto pos = why.find("] "); pos != std::string::npos) why = why.substr(pos + 2);
+        throw Error(ErrorKind::config, path + ": invalid JSON: " + why);
     }
 }
 

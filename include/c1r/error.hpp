@@ -29,6 +29,20 @@ private:
 
 inline int exit_code(ErrorKind kind) { return kind == ErrorKind::runtime ? 1 : 2; }
 
+// A message as one printable line: control characters from a file (newlines in keys, terminal escapes) are
+// shown escaped, never sent raw to a terminal.
+inline std::string one_line(const std::string& message) {
+    static const char* const kHex = "0123456789abcdef";
+    std::string out;
+    for (unsigned char c : message) {
+        if (c == '\n') out += "\\n";
+        else if (c == '\t') out += "\\t";
+        else if (c < 0x20 || c == 0x7f) out += std::string("\\x") + kHex[c >> 4] + kHex[c & 15];
+        else out += static_cast<char>(c);
+    }
+    return out;
+}
+
 constexpr int kExitOk = 0;
 constexpr int kExitFailure = 1;
 constexpr int kExitUsage = 2;
