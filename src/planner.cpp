@@ -37,7 +37,6 @@
 #include "c1r/planner.hpp"
 
 #include <algorithm>
-#include <functional>
 #include <limits>
 #include <map>
 #include <numeric>
@@ -50,8 +49,8 @@
 namespace c1r {
 namespace {
 
-// Two-layer work budget, in units of one length-rule evaluation (tens of ns): about a second on one core.
-constexpr int64_t kTwoLayerBudget = 25'000'000;
+// Two-layer work budget in length-rule evaluations (tens of ns each): about half a second on one core.
+constexpr int64_t kTwoLayerBudget = 12'000'000;
 constexpr int64_t kFoundWork = 20;  // building a setting: pads, unread steps, class
 constexpr int64_t kStackWork = 10;  // a stack's exact unread count
 constexpr int64_t kNone = std::numeric_limits<int64_t>::min();
@@ -77,8 +76,7 @@ int64_t mul_mod(int64_t a, int64_t b, int64_t m) {
     return static_cast<int64_t>(static_cast<Wide>(a) * b % m);
 }
 
-// ---- fingerprints: 128 bits of an exact description, so equal settings are found without keeping
-// descriptions ----
+// ---- fingerprints: 128 bits of an exact description, so classes are told apart without keeping it ----
 
 struct Fingerprint {
     uint64_t a = 0, b = 0;
@@ -114,11 +112,8 @@ private:
 // ---- settings ----
 
 enum class OutputPaddingMode { none, null, explicit_value };
-enum class Reduce {
-    max,
-    mean,
-    one
-};  // what a layer without weights does over a window; `one`: each window is one step
+// What a layer without weights does over a window; `one`: each window is one step (max = mean = pick).
+enum class Reduce { max, mean, one };
 enum Tag : int64_t { kTagWeighted = 1, kTagWeightFree = 2, kTagPair = 3 };
 
 bool is_conv(LayerType t) { return t == LayerType::conv1d || t == LayerType::conv1d_transpose; }
@@ -276,15 +271,25 @@ StepSet read_inputs(const Access& a, const StepSet& outputs) {
             break;
         }
         case Access::Kind::repeat: {
+            const int64_t z = a.stride;
+            if (outputs.step <= z) {
+                // Steps of at most `size` move x / size by 0 or 1: each progression covers an interval.
+                inputs.step = 1;
+                for (const auto& r : outputs.runs) {
+                    int64_t lo = r.first / z, hi = (r.first + (r.count - 1) * outputs.step) / z;
+                    inputs.runs.push_back({lo, hi - lo + 1});
+                }
+                break;
+            }
             // x -> x / size: a progression with step t splits into size/gcd(t, size) progressions with step
-            // t/gcd.
-            int64_t g = std::gcd(outputs.step, a.stride);
-            int64_t period = a.stride / g;
+            // t/gcd (at most count of them).
+            int64_t g = std::gcd(outputs.step, z);
+            int64_t period = z / g;
             inputs.step = outputs.step / g;
             for (const auto& r : outputs.runs)
                 for (int64_t q0 = 0; q0 < std::min(period, r.count); ++q0)
                     inputs.runs.push_back(
-                        {(r.first + q0 * outputs.step) / a.stride, (r.count - q0 + period - 1) / period});
+                        {(r.first + q0 * outputs.step) / z, (r.count - q0 + period - 1) / period});
             break;
         }
     }
@@ -373,7 +378,8 @@ struct Changes {
         if (block == 1) return std::numeric_limits<int64_t>::max();
         if (block > 1) {
             int64_t next_start = (t / block + 1) * block;
-            int64_t next_end = t % block == block - 1 ? next_start + block - 1 : (t / block) * block + block - 1;
+            int64_t next_end =
+                t % block == block - 1 ? next_start + block - 1 : (t / block) * block + block - 1;
             return std::min(next_start, next_end);
         }
         for (int64_t c : points)
@@ -527,6 +533,30 @@ std::vector<LayerShape> layer_shapes(const PlanQuery& q, std::optional<int64_t> 
     return shapes;
 }
 
+// The strides (1..max_stride, an interval) whose output length can lie in [lo, hi]; with an explicit
+// output_padding p < stride the length is length(p = 0) + p, so the interval is where that span meets [lo,
+// hi].
+std::pair<int64_t, int64_t> stride_range(const LayerShape& shape, int64_t in, int64_t lo, int64_t hi,
+                                         Search& search) {
+    const int64_t max_stride = search.max_stride;
+    auto length = [&](int64_t s, std::optional<int64_t> op = std::nullopt) {
+        return output_length(shape, in, s, op, search);
+    };
+    if (shape.output_padding == OutputPaddingMode::explicit_value)
+        return {first_true(1, max_stride, [&](int64_t s) { return length(s, 0) + s - 1 >= lo; }),
+                first_true(1, max_stride, [&](int64_t s) { return length(s, 0) > hi; }) - 1};
+    if (shrinks(shape.type))
+        return {first_true(1, max_stride, [&](int64_t s) { return length(s) <= hi; }),
+                first_true(1, max_stride, [&](int64_t s) { return length(s) < lo; }) - 1};
+    return {first_true(1, max_stride, [&](int64_t s) { return length(s) >= lo; }),
+            first_true(1, max_stride, [&](int64_t s) { return length(s) > hi; }) - 1};
+}
+
+// One output step (conv, pools) or one input step (conv1d_transpose): every stride computes the same thing.
+bool stride_matters(const LayerShape& shape, int64_t in, int64_t out) {
+    return shrinks(shape.type) ? out > 1 : in > 1 || shape.type == LayerType::upsample1d;
+}
+
 // Calls emit(stride, output_padding or -1, output length) for every setting of `shape` on an input of length
 // `in` whose output length lies in [lo, hi], until emit returns false. Where the stride cannot matter (one
 // output step of a conv or pool, one input step of a transposed conv) only the smallest stride for each
@@ -534,18 +564,14 @@ std::vector<LayerShape> layer_shapes(const PlanQuery& q, std::optional<int64_t> 
 template <typename Emit>
 void for_each_setting(const LayerShape& shape, int64_t in, int64_t lo, int64_t hi, Search& search,
                       Emit&& emit) {
-    const int64_t max_stride = search.max_stride;
     auto length = [&](int64_t s, std::optional<int64_t> op = std::nullopt) {
         return output_length(shape, in, s, op, search);
     };
+    auto [s_lo, s_hi] = stride_range(shape, in, lo, hi, search);
     if (shape.output_padding == OutputPaddingMode::explicit_value) {
-        // Length with output_padding p is length(0) + p, for p < stride: strides whose span reaches [lo, hi].
-        auto base = [&](int64_t s) { return length(s, 0); };
-        int64_t s_lo = first_true(1, max_stride, [&](int64_t s) { return base(s) + s - 1 >= lo; });
-        int64_t s_hi = first_true(1, max_stride, [&](int64_t s) { return base(s) > hi; }) - 1;
         int64_t longest_given = 0;  // one input step: the stride does not matter, each length once
         for (int64_t s = s_lo; s <= s_hi; ++s) {
-            int64_t b = base(s);
+            int64_t b = length(s, 0);
             int64_t op_lo = std::max<int64_t>(0, lo - b), op_hi = std::min(s - 1, hi - b);
             if (in == 1) op_lo = std::max(op_lo, longest_given - b + 1);
             for (int64_t op = op_lo; op <= op_hi; ++op) {
@@ -557,28 +583,21 @@ void for_each_setting(const LayerShape& shape, int64_t in, int64_t lo, int64_t h
         }
         return;
     }
-    int64_t s_lo, s_hi;
-    if (shrinks(shape.type)) {
-        s_lo = first_true(1, max_stride, [&](int64_t s) { return length(s) <= hi; });
-        s_hi = first_true(1, max_stride, [&](int64_t s) { return length(s) < lo; }) - 1;
-    } else {
-        s_lo = first_true(1, max_stride, [&](int64_t s) { return length(s) >= lo; });
-        s_hi = first_true(1, max_stride, [&](int64_t s) { return length(s) > hi; }) - 1;
-    }
     int64_t previous = -1;
     for (int64_t s = s_lo; s <= s_hi; ++s) {
         int64_t out = length(s);
         if (out < lo || out > hi) continue;
-        bool stride_matters = shrinks(shape.type) ? out > 1 : (in > 1 || shape.type == LayerType::upsample1d);
-        if (!stride_matters && out == previous) continue;
+        const bool matters = stride_matters(shape, in, out);
+        if (!matters && out == previous) continue;
         previous = out;
         if (!emit(s, -1, out)) return;
-        if (!stride_matters && shrinks(shape.type)) break;  // every larger stride also gives the one step
+        if (!matters && shrinks(shape.type)) break;  // every larger stride also gives the one step
     }
 }
 
-// The full setting: pads from the length module, unread steps and coverage from the access pattern.
-Found make_found(const LayerShape& shape, int64_t in, int64_t stride, int64_t output_padding, int64_t out) {
+// A setting with its pads from the length module; unread steps and coverage still unknown (zero).
+Setting base_setting(const LayerShape& shape, int64_t in, int64_t stride, int64_t output_padding,
+                     int64_t out) {
     Setting s;
     s.type = shape.type;
     s.padding = shape.padding;
@@ -599,9 +618,14 @@ Found make_found(const LayerShape& shape, int64_t in, int64_t stride, int64_t ou
         s.pad_left = w.pad_left;
         s.pad_right = w.pad_right;
     }
+    return s;
+}
+
+// The full setting: unread steps and coverage from the access pattern, and its class.
+Found make_found(Setting s) {
     Access a = s.access();
-    s.unread = in - count_distinct(read_inputs(a, all_steps(out)));
-    s.reads_only_padding = covered_outputs(a) < out;
+    s.unread = s.in - count_distinct(read_inputs(a, all_steps(s.out)));
+    s.reads_only_padding = covered_outputs(a) < s.out;
     Found f;
     f.setting = s;
     if (is_conv(s.type)) {
@@ -609,10 +633,14 @@ Found make_found(const LayerShape& shape, int64_t in, int64_t stride, int64_t ou
     } else {
         std::vector<WindowRun> runs = window_code(s);
         f.reduce = reduce_of(s.type, runs);
-        f.identity = is_identity(in, out, f.reduce, runs);
-        f.fingerprint = weight_free_fingerprint(f.reduce, in, out, runs);
+        f.identity = is_identity(s.in, s.out, f.reduce, runs);
+        f.fingerprint = weight_free_fingerprint(f.reduce, s.in, s.out, runs);
     }
     return f;
+}
+
+Found make_found(const LayerShape& shape, int64_t in, int64_t stride, int64_t output_padding, int64_t out) {
+    return make_found(base_setting(shape, in, stride, output_padding, out));
 }
 
 // Sorts by rank and keeps the best member of each class.
@@ -639,23 +667,8 @@ std::vector<Found> single_layers(const std::vector<LayerShape>& shapes, int64_t 
 int64_t count_settings(const std::vector<LayerShape>& shapes, int64_t in, int64_t out, Search& search) {
     int64_t total = 0;
     for (const auto& shape : shapes) {
-        auto length = [&](int64_t s, std::optional<int64_t> op = std::nullopt) {
-            return output_length(shape, in, s, op, search);
-        };
-        int64_t s_lo, s_hi;
-        if (shape.output_padding == OutputPaddingMode::explicit_value) {
-            s_lo = first_true(1, search.max_stride, [&](int64_t s) { return length(s, 0) + s - 1 >= out; });
-            s_hi = first_true(1, search.max_stride, [&](int64_t s) { return length(s, 0) > out; }) - 1;
-        } else if (shrinks(shape.type)) {
-            s_lo = first_true(1, search.max_stride, [&](int64_t s) { return length(s) <= out; });
-            s_hi = first_true(1, search.max_stride, [&](int64_t s) { return length(s) < out; }) - 1;
-        } else {
-            s_lo = first_true(1, search.max_stride, [&](int64_t s) { return length(s) >= out; });
-            s_hi = first_true(1, search.max_stride, [&](int64_t s) { return length(s) > out; }) - 1;
-        }
-        if (s_lo > s_hi) continue;
-        bool stride_matters = shrinks(shape.type) ? out > 1 : in > 1 || shape.type == LayerType::upsample1d;
-        total += stride_matters ? s_hi - s_lo + 1 : 1;
+        auto [s_lo, s_hi] = stride_range(shape, in, out, out, search);
+        if (s_lo <= s_hi) total += stride_matters(shape, in, out) ? s_hi - s_lo + 1 : 1;
     }
     return total;
 }
@@ -672,6 +685,7 @@ public:
     // False when nothing ranking at or after `bound` can enter any more.
     bool open_to(const Key& bound) const { return !full() || bound < entries_.rbegin()->first; }
     bool truncated() const { return truncated_; }
+    const Key& last() const { return entries_.rbegin()->first; }  // the list must not be empty
     bool has_class(const Fingerprint& f) const { return classes_.count(f) > 0; }
     void note_left_out(const Fingerprint& f) {
         if (!has_class(f)) truncated_ = true;
@@ -835,6 +849,12 @@ std::optional<Fingerprint> combined_fingerprint(const Found& first, const Found&
         return std::nullopt;
     if (reduce == Reduce::mean && first.reduce == Reduce::mean && second.reduce == Reduce::mean)
         return std::nullopt;  // a mean of means weighs steps unevenly
+    if (a.type == LayerType::upsample1d && b.type == LayerType::upsample1d) {
+        Setting both = b;  // (o / z2) / z1 = o / (z1 * z2): one upsampling, coded without walking its blocks
+        both.in = a.in;
+        both.kernel = a.kernel * b.kernel;
+        return weight_free_fingerprint(Reduce::one, a.in, b.out, window_code(both));
+    }
     const std::vector<WindowRun> runs1 = window_code(a);
     auto lo2 = [&](int64_t o) { return window_at(b, o).lo; };
     auto hi2 = [&](int64_t o) { return window_at(b, o).hi; };
@@ -845,7 +865,8 @@ std::optional<Fingerprint> combined_fingerprint(const Found& first, const Found&
         // mean over picked steps, exactly the next step (a repeated step would count twice).
         const bool exact_next = second.reduce == Reduce::mean;
         auto bad = [&](int64_t gap_term) { return exact_next ? gap_term != 1 : gap_term > 1; };
-        std::vector<std::pair<int64_t, int64_t>> bad_ranges;  // intermediate steps x whose pair (x, x+1) is bad
+        std::vector<std::pair<int64_t, int64_t>>
+            bad_ranges;  // intermediate steps x whose pair (x, x+1) is bad
         int64_t xs = 0;
         for (size_t r = 0; r < runs1.size(); ++r) {
             const WindowRun& run = runs1[r];
@@ -872,7 +893,8 @@ std::optional<Fingerprint> combined_fingerprint(const Found& first, const Found&
             xs = xe + 1;
         }
         for (const auto& [u, v] : bad_ranges) {
-            // Second-layer windows holding a pair (x, x+1) with u <= x <= v: hi - 1 >= u and lo <= v, size >= 2.
+            // Second-layer windows holding a pair (x, x+1) with u <= x <= v: hi - 1 >= u and lo <= v, size
+            // >= 2.
             int64_t o = first_at_least(b.out, u + 1, hi2);
             for (int scanned = 0; o < b.out && lo2(o) <= v; ++o, ++scanned) {
                 if (hi2(o) > lo2(o)) return std::nullopt;
@@ -975,11 +997,11 @@ struct StackItem {
     bool reads_only_padding = false;
 };
 
-// Branch and bound over levels of total weight. At each level, first-layer shapes, then their settings, then
-// the second-layer shapes are taken in order of a lower bound on the key of any stack they can start; once
-// the list is full and that bound is no better than its last entry, the rest of that order is skipped. The
-// unread bound: every final step reads at most taps2 intermediate steps, each of which reads at most taps1
-// input steps.
+// Branch and bound over levels of total weight. At each level, first-layer shapes and then the second-layer
+// shapes are taken in order of a lower bound on the key of any stack they can start, and each setting is held
+// to such a bound before it is built; once the list is full (and known to leave something out) and the bound
+// is no better than its last entry, the rest is skipped. The unread bound: every final step reads at most
+// taps2 intermediate steps, each of which reads at most taps1 input steps.
 class TwoLayerSearch {
 public:
     TwoLayerSearch(const PlanQuery& q, Search& search,
@@ -998,7 +1020,8 @@ public:
         if (weights_.empty()) return;
         // Every stack of a level ranks before every stack of the next: the search ends with the first level
         // after which the list is full and something more is known to exist.
-        for (int64_t total = 0; total <= 2 * weights_.back() && !cut_; ++total) {
+        for (int64_t total = 0; total <= 2 * weights_.back() && search_.work < kTwoLayerBudget; ++total) {
+            level_budget_end_ = search_.work + (kTwoLayerBudget - search_.work) / 2;
             run_level(total);
             if (list_.full() && list_.truncated()) break;
         }
@@ -1009,14 +1032,26 @@ public:
     bool cut() const { return cut_; }
 
 private:
+    // Each level may spend at most half of what is left, so that a level with nothing new to give (all its
+    // stacks equal single layers) cannot starve the levels after it.
     bool over_budget() {
-        if (search_.work > kTwoLayerBudget) cut_ = true;
-        return cut_;
+        if (search_.work > level_budget_end_) cut_ = true;
+        return search_.work > level_budget_end_;
     }
 
     // True when a stack ranking at or after `bound` can be skipped without losing anything: the list is full,
     // and what it leaves out is already known to be more than nothing.
     bool closed(const StackKey& bound) const { return list_.truncated() && !list_.open_to(bound); }
+
+    // The shortest intermediate length from which a first layer with `taps` taps can still start a stack that
+    // enters: once the last entry has no padded or dilated layer, a newcomer may leave no more input steps
+    // unread than it, and reads at most `taps` input steps per intermediate step.
+    int64_t shortest_useful(int64_t total, int64_t taps) const {
+        if (!list_.full() || !list_.truncated()) return 1;
+        const StackKey& last = list_.last();
+        if (last[0] != total || last[1] != 0 || last[2] != 0) return 1;
+        return ceil_div(q_.in_length - last[3], taps);
+    }
 
     bool has_weight(int64_t w) const {
         return std::find(weights_.begin(), weights_.end(), w) != weights_.end();
@@ -1083,42 +1118,47 @@ private:
                 first_shapes.push_back({bound, &shape, w2});
             }
         }
+        // Equal bounds: valid padding first, then larger kernels (they read more), then type order, so that
+        // good stacks fill the list early and the bounds close sooner.
+        auto order = [](const FirstShape& f) {
+            return std::tuple{f.bound,
+                              f.shape->padding != PaddingKind::valid,
+                              -f.shape->kernel,
+                              f.shape->type,
+                              f.shape->padding,
+                              f.shape->dilation,
+                              f.shape->output_padding};
+        };
         std::sort(first_shapes.begin(), first_shapes.end(),
-                  [](const FirstShape& x, const FirstShape& y) { return x.bound < y.bound; });
+                  [&](const FirstShape& x, const FirstShape& y) { return order(x) < order(y); });
         for (const FirstShape& fs : first_shapes) {
             if (closed(fs.bound) || over_budget()) break;
             const int64_t most_taps2 = fs.w2 > 0 ? fs.w2 : q_.max_kernel;
-            // When nothing at this level can enter any more, only whether anything more exists is open: no
-            // order is needed for that, and the first new class ends it.
-            StackKey level_bound;
-            level_bound.fill(kNone);
-            level_bound[0] = total;
-            const bool probing = !list_.open_to(level_bound);
-            std::vector<Found> firsts;
-            std::vector<std::pair<StackKey, size_t>> order;
+            // Settings stream in stride order; each is first held to a bound from its pads alone (unread
+            // steps taken as none), and built in full only if a stack starting with it could still enter the
+            // list.
             for (const auto& [lo, hi] : ranges_for(fs.w2))
-                for_each_setting(
-                    *fs.shape, q_.in_length, lo, std::min(hi, kPlannerMaxLength), search_,
-                    [&](int64_t s, int64_t op, int64_t out) {
-                        if (over_budget() || (probing && list_.truncated())) return false;
-                        Found f = make_found(*fs.shape, q_.in_length, s, op, out);
-                        search_.work += kFoundWork;
-                        if (f.identity) return true;  // the stack would be its second layer alone
-                        if (probing) {
-                            pair_up(f, fs.w2, total);
-                            return true;
-                        }
-                        int64_t bound =
-                            unread_bound(f.setting.unread, q_.out_length * most_taps2 * f.setting.taps());
-                        order.emplace_back(stack_bound(f.setting, nullptr, total, bound), firsts.size());
-                        firsts.push_back(std::move(f));
-                        return true;
-                    });
-            std::sort(order.begin(), order.end());
-            for (const auto& [bound, index] : order) {
-                if (closed(bound) || over_budget()) break;
-                pair_up(firsts[index], fs.w2, total);
-            }
+                for_each_setting(*fs.shape, q_.in_length, lo, std::min(hi, kPlannerMaxLength), search_,
+                                 [&](int64_t s, int64_t op, int64_t out) {
+                                     if (over_budget() || closed(fs.bound)) return false;
+                                     if (out < shortest_useful(total, shape_taps(*fs.shape)))
+                                         return !shrinks(fs.shape->type);  // shrinking: larger strides too
+                                     Setting base = base_setting(*fs.shape, q_.in_length, s, op, out);
+                                     // At most min(out, M * taps2) intermediate steps are read, each reading
+                                     // at most taps1 input steps.
+                                     const int64_t reads =
+                                         std::min(out, q_.out_length * most_taps2) * base.taps();
+                                     if (closed(stack_bound(base, nullptr, total, unread_bound(0, reads))))
+                                         return true;
+                                     Found f = make_found(base);
+                                     search_.work += kFoundWork;
+                                     if (f.identity)
+                                         return true;  // the stack would be its second layer alone
+                                     int64_t bound = unread_bound(f.setting.unread, reads);
+                                     if (closed(stack_bound(f.setting, nullptr, total, bound))) return true;
+                                     pair_up(f, fs.w2, total);
+                                     return true;
+                                 });
         }
     }
 
@@ -1182,6 +1222,7 @@ private:
     std::map<int64_t, std::vector<LayerShape>> shapes_;
     std::map<int64_t, std::vector<std::pair<int64_t, int64_t>>> ranges_;
     bool cut_ = false;
+    int64_t level_budget_end_ = 0;
 };
 
 Stack finished_stack(const StackItem& item) {
@@ -1269,17 +1310,19 @@ PlanResult search_plan(const PlanQuery& q) {
             result.candidates.push_back(finished_candidate(f.setting));
     } else {
         // Shapes come lightest first, so once the list is full most settings are turned away by their
-        // weights.
+        // weights, and most others by a bound from their pads alone (unread steps taken as none) before they
+        // are built.
         TopList<Setting, std::tuple_size_v<RankKey>> list(static_cast<size_t>(q.top));
         for (const auto& shape : shapes) {
             for_each_setting(shape, q.in_length, q.out_length, q.out_length, search,
                              [&](int64_t s, int64_t op, int64_t out) {
                                  if (!list.open_to(weight_bound(shape.weights()))) {
-                                     list.mark_truncated();  // heavier than every listed class, so a class of
-                                                             // its own left out
-                                     return true;
+                                     list.mark_truncated();  // heavier than every listed class: a new class
+                                     return false;
                                  }
-                                 Found f = make_found(shape, q.in_length, s, op, out);
+                                 Setting base = base_setting(shape, q.in_length, s, op, out);
+                                 if (!list.open_to(rank_key(base)) && list.truncated()) return true;
+                                 Found f = make_found(base);
                                  list.insert(rank_key(f.setting), f.fingerprint, f.setting);
                                  return true;
                              });
