@@ -20,6 +20,10 @@ int main(int argc, char** argv) {
                  "conv1d-reshape"};
     app.set_version_flag("--version", std::string("conv1d-reshape ") + C1R_VERSION + " (oneDNN " +
                                           c1r::Context::onednn_version() + ")");
+    // Bad flags get the same one-line shape as every other error.
+    app.failure_message([](const CLI::App*, const CLI::Error& e) {
+        return "conv1d-reshape: " + c1r::one_line(e.what()) + " (see --help)\n";
+    });
     c1r::RunOptions run_options;
     c1r::setup_run(app, run_options);
     c1r::PlanOptions plan_options;
