@@ -21,6 +21,7 @@
 using c1r_test::json;
 using c1r_test::ProcessResult;
 using c1r_test::run_binary;
+using c1r_test::run_shell;
 using c1r_test::TempDir;
 
 namespace fs = std::filesystem;
@@ -147,18 +148,6 @@ TerminalResult run_on_terminal(const std::vector<std::string>& args, bool out_to
     return result;
 }
 
-// Runs a shell command line with stdout and stderr captured in files; for the scripts in scripts/.
-ProcessResult run_shell(const std::string& command) {
-    TempDir capture("c1r_shell");
-    const std::string out = capture.file("stdout"), err = capture.file("stderr");
-    std::fflush(nullptr);
-    int status = std::system(("(" + command + ") </dev/null >'" + out + "' 2>'" + err + "'").c_str());
-    ProcessResult result;
-    result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    result.out = c1r_test::read_text(out);
-    result.err = c1r_test::read_text(err);
-    return result;
-}
 
 std::string shell_quoted(const std::string& text) {
     std::string out = "'";

@@ -155,4 +155,17 @@ inline ProcessResult run_binary(const std::vector<std::string>& args, const std:
     return result;
 }
 
+// Runs a shell command line with stdout and stderr captured in files; for the scripts in scripts/.
+inline ProcessResult run_shell(const std::string& command) {
+    TempDir capture("c1r_shell");
+    const std::string out = capture.file("stdout"), err = capture.file("stderr");
+    std::fflush(nullptr);
+    int status = std::system(("(" + command + ") </dev/null >'" + out + "' 2>'" + err + "'").c_str());
+    ProcessResult result;
+    result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    result.out = read_text(out);
+    result.err = read_text(err);
+    return result;
+}
+
 }  // namespace c1r_test

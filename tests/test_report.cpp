@@ -17,6 +17,7 @@
 using c1r_test::json;
 using c1r_test::ProcessResult;
 using c1r_test::run_binary;
+using c1r_test::run_shell;
 using c1r_test::TempDir;
 
 namespace {
@@ -149,18 +150,6 @@ json stack_config() {
     return config;
 }
 
-// Runs a shell command line with stdout and stderr captured in files; for the scripts in scripts/.
-ProcessResult run_shell(const std::string& command) {
-    TempDir capture("c1r_shell");
-    const std::string out = capture.file("stdout"), err = capture.file("stderr");
-    std::fflush(nullptr);
-    int status = std::system(("(" + command + ") </dev/null >'" + out + "' 2>'" + err + "'").c_str());
-    ProcessResult result;
-    result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    result.out = c1r_test::read_text(out);
-    result.err = c1r_test::read_text(err);
-    return result;
-}
 
 bool is_png(const std::string& path) { return c1r_test::read_text(path).rfind("\x89PNG\r\n\x1a\n", 0) == 0; }
 }  // namespace
