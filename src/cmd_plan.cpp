@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "c1r/error.hpp"
+#include "c1r/npy.hpp"
 #include "c1r/planner.hpp"
 
 namespace c1r {
@@ -156,51 +157,9 @@ void print_csv(const PlanResult& r, std::ostream& out) {
         for (size_t k = 0; k < 2; ++k) row("two_layer", i + 1, k, r.stacks[i].layers[k]);
 }
 
-std::string errno_text(int err) { return std::strerror(err); }
 
-// Writes the text to a temporary file in the target's folder and renames it into place, so that a reader
-// never sees half a config. A missing folder is the user's path (exit 2); other failures are the system's
-// (exit 1).
-void write_atomically(const std::string& path, const std::string& text) {
-    namespace fs = std::filesystem;
-    fs::path folder = fs::path(path).parent_path();
-    if (folder.empty()) folder = ".";
-    std::error_code ec;
-    if (!fs::is_directory(folder, ec))
-        throw Error(ErrorKind::input,
-                    path + ": cannot write: folder '" + folder.string() + "' does not exist");
-    std::string temp = path + ".tmp.XXXXXX";
-    int fd = ::mkstemp(temp.data());
-    if (fd < 0)
-        throw Error(ErrorKind::runtime,
-                    path + ": cannot create a temporary file next to it: " + errno_text(errno));
-    auto fail = [&](const std::string& what) {
-        int err = errno;
-        ::close(fd);
-        ::unlink(temp.c_str());
-        throw Error(ErrorKind::runtime, path + ": " + what + ": " + errno_text(err));
-    };
-    for (size_t done = 0; done < text.size();) {
-        ssize_t put = ::write(fd, text.data() + done, text.size() - done);
-        if (put < 0 && errno == EINTR) continue;
-        if (put < 0) fail("cannot write");
-        done += static_cast<size_t>(put);
-    }
-    mode_t mask = ::umask(0);  // mkstemp makes 0600; give the file what a plain open() would
-    ::umask(mask);
-    if (::fchmod(fd, 0666 & ~mask) != 0) fail("cannot set permissions");
-    if (::fsync(fd) != 0) fail("cannot write");
-    if (::close(fd) != 0) {
-        int err = errno;
-        ::unlink(temp.c_str());
-        throw Error(ErrorKind::runtime, path + ": cannot write: " + errno_text(err));
-    }
-    if (::rename(temp.c_str(), path.c_str()) != 0) {
-        int err = errno;
-        ::unlink(temp.c_str());
-        throw Error(ErrorKind::runtime,
-                    path + ": cannot move the temporary file into place: " + errno_text(err));
-    }
+void write_text_atomically(const std::string& path, const std::string& text) {
+    write_file_atomically(path, [&](const ChunkWriter& write) { write(text.data(), text.size()); });
 }
 
 PlanQuery query_from(const PlanOptions& o) {
@@ -312,7 +271,7 @@ int run_plan(const PlanOptions& options, std::ostream& out, std::ostream& err) {
         } else {
             int64_t in_channels = options.in_channels.value_or(1);
             int64_t out_channels = options.out_channels.value_or(in_channels);
-            write_atomically(options.emit_config,
+            write_text_atomically(options.emit_config,
                              config_json(layers, q.in_length, in_channels, out_channels).dump(2) + "\n");
             err << "conv1d-reshape plan: wrote " << options.emit_config << " ("
                 << to_string(layers.front().type)

@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <functional>
 #include <limits>
 #include <string_view>
 
@@ -564,6 +565,34 @@ NpyArray read_npy(const std::string& path) {
     return array;
 }
 
+void write_file_atomically(const std::string& path, const std::function<void(const ChunkWriter&)>& body) {
+    std::string name = path + ".tmp.XXXXXX";
+    const int raw_fd = ::mkstemp(name.data());
+    if (raw_fd < 0) {
+        const int err = errno;
+        std::filesystem::path folder = std::filesystem::path(path).parent_path();
+        if (folder.empty()) folder = ".";
+        std::error_code ec;
+        if ((err == ENOENT || err == ENOTDIR) && !std::filesystem::is_directory(folder, ec)) {
+            fail(path, "cannot write: folder '" + folder.string() + "' does not exist");
+        }
+        fail(path, "cannot create a temporary file next to it: " + errno_text(err), ErrorKind::runtime);
+    }
+    TempFile temp(name);
+    FdGuard fd(raw_fd);
+    body([&](const void* bytes, size_t size) { write_all(path, fd.get(), bytes, size); });
+    // mkstemp creates 0600; give the result the permissions a plain open() would.
+    if (::fchmod(fd.get(), 0666 & ~current_umask()) != 0) {
+        fail(path, "cannot set permissions: " + errno_text(errno), ErrorKind::runtime);
+    }
+    if (::fsync(fd.get()) != 0) fail(path, "cannot write: " + errno_text(errno), ErrorKind::runtime);
+    if (fd.release_and_close() != 0) fail(path, "cannot write: " + errno_text(errno), ErrorKind::runtime);
+    if (::rename(temp.name().c_str(), path.c_str()) != 0) {
+        fail(path, "cannot move the temporary file into place: " + errno_text(errno), ErrorKind::runtime);
+    }
+    temp.commit();
+}
+
 void write_npy(const std::string& path, const std::vector<int64_t>& shape, const float* data, size_t count) {
     int64_t product = 1;
     for (const int64_t dim : shape) {
@@ -585,46 +614,23 @@ void write_npy(const std::string& path, const std::vector<int64_t>& shape, const
     int major = 1;
     const std::string header = build_header(shape, major);
 
-    std::string name = path + ".tmp.XXXXXX";
-    const int raw_fd = ::mkstemp(name.data());
-    if (raw_fd < 0) {
-        const int err = errno;
-        std::filesystem::path folder = std::filesystem::path(path).parent_path();
-        if (folder.empty()) folder = ".";
-        std::error_code ec;
-        if ((err == ENOENT || err == ENOTDIR) && !std::filesystem::is_directory(folder, ec)) {
-            fail(path, "cannot write: folder '" + folder.string() + "' does not exist");
-        }
-        fail(path, "cannot create a temporary file next to it: " + errno_text(err), ErrorKind::runtime);
-    }
-    TempFile temp(name);
-    FdGuard fd(raw_fd);
-
-    write_all(path, fd.get(), header.data(), header.size());
-    if constexpr (std::endian::native == std::endian::little) {
-        write_all(path, fd.get(), data, count * sizeof(float));
-    } else {
-        std::vector<unsigned char> chunk;
-        for (size_t first = 0; first < count; first += kChunkBytes / 4) {
-            const size_t n = std::min(kChunkBytes / 4, count - first);
-            chunk.resize(n * 4);
-            for (size_t i = 0; i < n; ++i) {
-                const auto bits = std::bit_cast<uint32_t>(data[first + i]);
-                for (int b = 0; b < 4; ++b) chunk[i * 4 + b] = static_cast<unsigned char>(bits >> (8 * b));
+    write_file_atomically(path, [&](const ChunkWriter& write) {
+        write(header.data(), header.size());
+        if constexpr (std::endian::native == std::endian::little) {
+            write(data, count * sizeof(float));
+        } else {
+            std::vector<unsigned char> chunk;
+            for (size_t first = 0; first < count; first += kChunkBytes / 4) {
+                const size_t n = std::min(kChunkBytes / 4, count - first);
+                chunk.resize(n * 4);
+                for (size_t i = 0; i < n; ++i) {
+                    const auto bits = std::bit_cast<uint32_t>(data[first + i]);
+                    for (int b = 0; b < 4; ++b) chunk[i * 4 + b] = static_cast<unsigned char>(bits >> (8 * b));
+                }
+                write(chunk.data(), chunk.size());
             }
-            write_all(path, fd.get(), chunk.data(), chunk.size());
         }
-    }
-    // mkstemp creates 0600; give the result the permissions a plain open() would.
-    if (::fchmod(fd.get(), 0666 & ~current_umask()) != 0) {
-        fail(path, "cannot set permissions: " + errno_text(errno), ErrorKind::runtime);
-    }
-    if (::fsync(fd.get()) != 0) fail(path, "cannot write: " + errno_text(errno), ErrorKind::runtime);
-    if (fd.release_and_close() != 0) fail(path, "cannot write: " + errno_text(errno), ErrorKind::runtime);
-    if (::rename(temp.name().c_str(), path.c_str()) != 0) {
-        fail(path, "cannot move the temporary file into place: " + errno_text(errno), ErrorKind::runtime);
-    }
-    temp.commit();
+    });
 }
 
 }  // namespace c1r
