@@ -163,9 +163,17 @@ struct Builder {
         std::string impl;
     };
 
+    // Transposed convs get their bias and activation from separate in-place steps (see epilogue()). Not with a
+    // single filter: oneDNN 2.6's binary add then leaves the bias out (test_epilogue), and with a handful of
+    // channels the fused reference pass costs little anyway.
+    static bool separate_epilogue(const LayerSpec& s) {
+        return s.type == LayerType::conv1d_transpose && s.filters >= 4;
+    }
+
     std::optional<ConvChoice> make_conv(const LayerPlan& p, const memory::desc& src_md, const memory::desc& dst_md,
                                         const dnnl::primitive_attr& attr) {
         const LayerSpec& s = p.spec;
+        const bool with_bias = s.use_bias && !separate_epilogue(s);
         memory::dims wei_dims = s.groups > 1 ? memory::dims{s.groups, s.filters / s.groups,
                                                             p.input_shape.channels / s.groups, s.kernel_size}
                                              : memory::dims{s.filters, p.input_shape.channels, s.kernel_size};
@@ -177,7 +185,7 @@ struct Builder {
         try {
             if (s.type == LayerType::conv1d) {
                 auto alg = dnnl::algorithm::convolution_direct;
-                auto desc = s.use_bias ? dnnl::convolution_forward::desc(prop, alg, src_md, wei_md, bias_md, dst_md,
+                auto desc = with_bias ? dnnl::convolution_forward::desc(prop, alg, src_md, wei_md, bias_md, dst_md,
                                                                           strides, dilates, pad_l, pad_r)
                                        : dnnl::convolution_forward::desc(prop, alg, src_md, wei_md, dst_md, strides,
                                                                           dilates, pad_l, pad_r);
@@ -186,7 +194,7 @@ struct Builder {
                                   pd.impl_info_str()};
             }
             auto alg = dnnl::algorithm::deconvolution_direct;
-            auto desc = s.use_bias ? dnnl::deconvolution_forward::desc(prop, alg, src_md, wei_md, bias_md, dst_md,
+            auto desc = with_bias ? dnnl::deconvolution_forward::desc(prop, alg, src_md, wei_md, bias_md, dst_md,
                                                                         strides, dilates, pad_l, pad_r)
                                    : dnnl::deconvolution_forward::desc(prop, alg, src_md, wei_md, dst_md, strides,
                                                                         dilates, pad_l, pad_r);
@@ -213,8 +221,43 @@ struct Builder {
         return best;
     }
 
+    // oneDNN 2.6 applies a deconvolution's fused bias and post-ops in a slow reference pass (deconv_up: 27.7 ms
+    // fused against 15.1 ms as two steps, measured with bench/raw_onednn): add the bias in place in a binary
+    // primitive, then run the activation in place.
+    void epilogue(const LayerPlan& p, const LayerWeights& w, Activation activation, LayerUnit& unit) {
+        const LayerSpec& s = p.spec;
+        const memory::desc dst_md = unit.dst.get_desc();
+        if (s.use_bias) {
+            // The bias as a {1, F, 1} tensor in the destination's own layout, so the binary kernel is a jit one.
+            memory::desc bias_md = memory::desc({1, s.filters, 1}, dt::f32, memory::dims{s.filters, 1, s.filters});
+            const auto& blocking = dst_md.data.format_desc.blocking;
+            if (dst_md.data.format_kind == dnnl_blocked && blocking.inner_nblks == 1 && blocking.inner_idxs[0] == 1)
+                bias_md = memory::desc({1, s.filters, 1}, dt::f32,
+                                       blocking.inner_blks[0] == 16 ? tag::aBc16b : tag::aBc8b);
+            memory bias(bias_md, context.engine());
+            std::memset(bias.get_data_handle(), 0, bias_md.get_size());
+            memory user_bias(memory::desc({1, s.filters, 1}, dt::f32, tag::abc), context.engine(),
+                             const_cast<float*>(w.bias.data()));
+            dnnl::reorder(user_bias, bias).execute(context.stream(), user_bias, bias);
+            context.stream().wait();
+            dnnl::binary::desc desc(dnnl::algorithm::binary_add, dst_md, bias_md, dst_md);
+            dnnl::binary::primitive_desc pd(desc, context.engine());
+            unit.impl += std::string("+") + pd.impl_info_str();
+            unit.steps.push_back(
+                {dnnl::binary(pd), {{DNNL_ARG_SRC_0, unit.dst}, {DNNL_ARG_SRC_1, bias}, {DNNL_ARG_DST, unit.dst}}});
+        }
+        // Not as the binary's post-op: oneDNN 2.6's jit:uni binary gave wrong results with an eltwise post-op on
+        // some layouts (8 filters, nCw16c destination; caught by --verify).
+        if (auto elt = eltwise_of(activation)) {
+            dnnl::eltwise_forward::desc desc(dnnl::prop_kind::forward_inference, elt->first, dst_md, elt->second, 0.0f);
+            dnnl::eltwise_forward::primitive_desc pd(desc, context.engine());
+            unit.impl += std::string("+") + pd.impl_info_str();
+            unit.steps.push_back({dnnl::eltwise_forward(pd), {{DNNL_ARG_SRC, unit.dst}, {DNNL_ARG_DST, unit.dst}}});
+        }
+    }
+
     LayerUnit conv_unit(const LayerPlan& p, const LayerWeights& w, const memory& src, bool first,
-                        const ConvChoice& choice) {
+                        const ConvChoice& choice, Activation activation) {
         LayerUnit unit;
         unit.impl = choice.impl;
         memory conv_src = adapt(src, choice.src, unit, first);
@@ -222,8 +265,10 @@ struct Builder {
         std::unordered_map<int, memory> args{{DNNL_ARG_SRC, conv_src},
                                              {DNNL_ARG_WEIGHTS, weights_memory(p, w, choice.weights)},
                                              {DNNL_ARG_DST, unit.dst}};
-        if (p.spec.use_bias) args[DNNL_ARG_BIAS] = bias_memory(w, memory::desc({p.spec.filters}, dt::f32, tag::a));
+        if (p.spec.use_bias && !separate_epilogue(p.spec))
+            args[DNNL_ARG_BIAS] = bias_memory(w, memory::desc({p.spec.filters}, dt::f32, tag::a));
         unit.steps.push_back({choice.primitive, std::move(args)});
+        if (separate_epilogue(p.spec)) epilogue(p, w, activation, unit);
         return unit;
     }
 
@@ -233,12 +278,13 @@ struct Builder {
     // kernel for it) is timed against reorder + preferred primitive, and the faster is kept.
     LayerUnit conv(const LayerPlan& p, const LayerWeights& w, const memory& src, bool first,
                    std::optional<Activation> fused) {
-        auto attr = activation_attr(fused.value_or(p.spec.activation));
+        const Activation activation = fused.value_or(p.spec.activation);
+        auto attr = separate_epilogue(p.spec) ? dnnl::primitive_attr() : activation_attr(activation);
         memory::desc any_src(dims_of(p.input_shape), data_type_of(dtype), tag::any);
         memory::desc any_dst(dims_of(p.output_shape), data_type_of(dtype), tag::any);
         std::optional<ConvChoice> preferred = make_conv(p, any_src, any_dst, attr);
         if (!preferred) throw dnnl::error(dnnl_unimplemented, "no implementation for this convolution");
-        LayerUnit unit = conv_unit(p, w, src, first, *preferred);
+        LayerUnit unit = conv_unit(p, w, src, first, *preferred, activation);
         if (first || !unit.reorder_before) {
             unit.includes_next_activation = fused.has_value();
             return unit;
@@ -252,7 +298,7 @@ struct Builder {
             direct.reset();
         }
         if (direct) {
-            LayerUnit alternative = conv_unit(p, w, src, false, *direct);
+            LayerUnit alternative = conv_unit(p, w, src, false, *direct, activation);
             if (quick_time(alternative.steps) < quick_time(unit.steps)) unit = std::move(alternative);
         }
         unit.includes_next_activation = fused.has_value();

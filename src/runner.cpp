@@ -276,38 +276,46 @@ RunRecord run_item(Context& context, const RunItem& item, const RunOverrides& ov
         uint64_t weight_seed = config.run.seed.value_or(config.input.init.seed);
         std::vector<LayerWeights> weights = load_weights(plan, weight_seed, item.source);
 
-        // Threads: fixed, or chosen by measuring one thread against all cores on problems small enough for
-        // threading overhead to matter; big problems always take every core.
-        constexpr int64_t kAutoProbeFlops = 200'000'000;
+        // Threads: fixed, or measured: every candidate count runs the stack a few times (at least 3 passes,
+        // at most 15 or ~0.2 s) and the fastest wins. One network at a time: the winner is rebuilt afterwards,
+        // which oneDNN's primitive cache makes nearly free, so big problems never hold two copies.
         std::vector<int> candidates;
         if (config.run.threads > 0) candidates = {static_cast<int>(config.run.threads)};
-        else if (plan.total_flops < kAutoProbeFlops && Context::max_threads() > 1) candidates = {1, Context::max_threads()};
-        else candidates = {Context::max_threads()};
+        else if (Context::max_threads() > 1) candidates = {1, Context::max_threads()};
+        else candidates = {1};
 
-        std::unique_ptr<Network> network;
         int threads = candidates.front();
-        double create_ms = 0, probe_ms = 0;
+        double probe_ms = 0;
         bool cache_hit = true;
-        auto probe_start = Clock::now();
-        double best = INFINITY;
-        for (int t : candidates) {
-            Context::set_threads(t);
-            for (const auto& l : plan.layers) cache_hit &= seen_problems().count(problem_key(l, config.run.dtype, t)) > 0;
-            deadline.check();
-            auto candidate = std::make_unique<Network>(context, plan, weights, config.run.dtype);
-            for (const auto& l : plan.layers) seen_problems().insert(problem_key(l, config.run.dtype, t));
-            candidate->set_input(input);
-            if (candidates.size() > 1) {
-                for (int i = 0; i < 3; ++i) candidate->forward();
-                auto samples = time_samples(15, deadline, [&] { candidate->forward(); });
+        for (const auto& l : plan.layers)
+            for (int t : candidates) cache_hit &= seen_problems().count(problem_key(l, config.run.dtype, t)) > 0;
+        if (candidates.size() > 1) {
+            auto probe_start = Clock::now();
+            double best = INFINITY;
+            for (int t : candidates) {
+                Context::set_threads(t);
+                deadline.check();
+                Network candidate(context, plan, weights, config.run.dtype);
+                for (const auto& l : plan.layers) seen_problems().insert(problem_key(l, config.run.dtype, t));
+                candidate.set_input(input);
+                candidate.forward();  // warm
+                std::vector<double> samples;
+                auto start = Clock::now();
+                while (samples.size() < 15 && (samples.size() < 3 || elapsed_ms(start) < 200.0)) {
+                    auto one = time_samples(1, deadline, [&] { candidate.forward(); });
+                    samples.push_back(one.front());
+                }
                 double median = summarize(samples).median;
-                if (median < best) best = median, threads = t, network = std::move(candidate);
-            } else {
-                network = std::move(candidate);
+                if (median < best) best = median, threads = t;
             }
-            if (network && threads == t) create_ms = network->create_ms();
+            probe_ms = elapsed_ms(probe_start);
         }
-        if (candidates.size() > 1) probe_ms = elapsed_ms(probe_start);
+        Context::set_threads(threads);
+        deadline.check();
+        auto network = std::make_unique<Network>(context, plan, weights, config.run.dtype);
+        for (const auto& l : plan.layers) seen_problems().insert(problem_key(l, config.run.dtype, threads));
+        network->set_input(input);
+        double create_ms = network->create_ms();
         Context::set_threads(threads);
         record.threads = threads;
 
@@ -316,10 +324,14 @@ RunRecord run_item(Context& context, const RunItem& item, const RunOverrides& ov
         auto forward = time_samples(config.run.repeats, deadline, [&] { network->forward(); });
 
         // Per-layer times come from a separate pass, step by step, so the whole-stack time stays undisturbed.
+        // A stack of one single-step layer is its own per-layer pass: the forward samples serve both.
+        const bool single_step = plan.layers.size() == 1 && network->units()[0].steps.size() == 1 &&
+                                 !network->units()[0].steps[0].is_reorder;
         for (size_t i = 0; i < plan.layers.size(); ++i) {
             const LayerUnit& unit = network->units()[i];
             std::vector<double> layer_samples(static_cast<size_t>(config.run.repeats), 0.0), reorder_samples;
-            for (size_t s = 0; s < unit.steps.size(); ++s) {
+            if (single_step) layer_samples = forward;
+            for (size_t s = 0; s < unit.steps.size() && !single_step; ++s) {
                 network->run_step(i, s);  // warm
                 auto samples = time_samples(config.run.repeats, deadline, [&] { network->run_step(i, s); });
                 for (size_t k = 0; k < samples.size(); ++k) layer_samples[k] += samples[k];
@@ -332,6 +344,10 @@ RunRecord run_item(Context& context, const RunItem& item, const RunOverrides& ov
             if (!reorder_samples.empty()) l.reorder_ms = summarize(reorder_samples).median;
             l.time_ms = summarize(unit.steps.empty() ? std::vector<double>{0.0} : layer_samples);
         }
+
+        // The per-layer pass ran steps out of their stack order (an in-place epilogue repeatedly, say):
+        // one whole forward pass leaves every layer's output as the stack computes it, for --verify and saving.
+        if (!single_step) network->forward();
 
         TimingRecord timing;
         timing.create_ms = create_ms;
