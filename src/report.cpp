@@ -19,6 +19,13 @@ json shape_json(const Shape& shape, DataFormat format) {
     return json::array({d[0], d[1], d[2]});
 }
 
+// Text from files (names, messages, sweep values) may hold bytes that are not UTF-8: shown as U+FFFD rather
+// than failing the whole report.
+template <typename Json>
+std::string safe_dump(const Json& value, int indent = -1) {
+    return value.dump(indent, ' ', false, Json::error_handler_t::replace);
+}
+
 // Times to the nanosecond: the clock resolves no finer, and 0.0084945 reads better than 0.008494499999999999.
 double ns_ms(double ms) { return std::round(ms * 1e6) / 1e6; }
 
@@ -86,7 +93,7 @@ public:
     void print(const RunRecord& r) override {
         if (printed_++) out_ << "\n";
         out_ << "== " << r.name.value_or("?") << "  (" << r.config << ")";
-        if (!r.point.is_null()) out_ << "  point " << r.point.dump();
+        if (!r.point.is_null()) out_ << "  point " << safe_dump(r.point);
         out_ << "\n";
         if (r.error) {
             out_ << "   failed: " << one_line(r.error->message) << "\n";
@@ -166,8 +173,8 @@ public:
     explicit JsonPrinter(std::ostream& out) : out_(out) {}
     void print(const RunRecord& record) override { records_.push_back(to_json(record)); }
     void end() override {
-        if (records_.size() == 1) out_ << records_[0].dump(2) << "\n";
-        else out_ << json(records_).dump(2) << "\n";
+        if (records_.size() == 1) out_ << safe_dump(records_[0], 2) << "\n";
+        else out_ << safe_dump(json(records_), 2) << "\n";
         out_.flush();
     }
 
@@ -179,7 +186,7 @@ private:
 class JsonlPrinter : public Printer {
 public:
     explicit JsonlPrinter(std::ostream& out) : out_(out) {}
-    void print(const RunRecord& record) override { out_ << to_json(record).dump() << "\n" << std::flush; }
+    void print(const RunRecord& record) override { out_ << safe_dump(to_json(record)) << "\n" << std::flush; }
 
 private:
     std::ostream& out_;
@@ -194,7 +201,7 @@ public:
     }
     void print(const RunRecord& r) override {
         std::string head = csv_field(r.config) + "," + csv_field(r.name.value_or("")) + "," +
-                           csv_field(r.point.is_null() ? "" : r.point.dump()) + ",";
+                           csv_field(r.point.is_null() ? "" : safe_dump(r.point)) + ",";
         if (r.error) {
             out_ << head << ",error,,,,,,,,\n" << std::flush;
             return;
@@ -238,7 +245,7 @@ nlohmann::ordered_json to_json(const RunRecord& r) {
     json out = {{"schema", "conv1d-reshape/report/v1"},
                 {"config", r.config},
                 {"name", optional_json(r.name)},
-                {"point", json::parse(r.point.dump())}};
+                {"point", json::parse(safe_dump(r.point))}};
     if (r.error) {
         out["error"] = {{"message", r.error->message},
                         {"pointer", r.error->pointer.empty() ? json(nullptr) : json(r.error->pointer)}};

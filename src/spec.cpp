@@ -1,6 +1,7 @@
 // Config parsing and strict validation: every error names the file and the JSON pointer.
 #include "c1r/spec.hpp"
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -30,7 +31,7 @@ const std::map<std::string, Activation> kActivations = {
 };
 
 std::string describe(const json& value) {
-    std::string text = value.dump();
+    std::string text = value.dump(-1, ' ', false, json::error_handler_t::replace);
     if (text.size() > 40) text = text.substr(0, 37) + "...";
     return text;
 }
@@ -89,7 +90,9 @@ public:
                           int64_t max_value = kMaxSetting) const {
         const json& value = (raw.is_array() && raw.size() == 1) ? raw[0] : raw;
         if (!value.is_number_integer()) {
-            if (value.is_number_float() && value.get<double>() == static_cast<double>(static_cast<int64_t>(value.get<double>())))
+            // Whole-valued floats get a hint; the range check comes first, a cast out of range is undefined.
+            if (value.is_number_float() && std::fabs(value.get<double>()) < 9.2e18 &&
+                value.get<double>() == std::trunc(value.get<double>()))
                 fail(pointer, "expected an integer, got " + describe(raw) + " (write it without a decimal point)");
             fail(pointer, "expected an integer, got " + describe(raw));
         }
