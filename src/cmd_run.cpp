@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <limits>
 #include <map>
 
 #include "c1r/batch.hpp"
@@ -77,7 +78,7 @@ void setup_run(CLI::App& app, RunOptions& o) {
     app.add_option("--input", o.overrides.input_file, "Input sequence (.npy or .csv), replaces the config's input")
         ->type_name("FILE");
     app.add_option("--seed", o.seed, "Seed of the random input and the weights (over the config's)")
-        ->check(CLI::NonNegativeNumber);
+        ->check(CLI::Range(int64_t{0}, std::numeric_limits<int64_t>::max()));
     app.add_option("--warmup", o.warmup, "Untimed forward passes before timing (default 5)")
         ->check(CLI::Range(int64_t{0}, int64_t{1000000}));
     app.add_option("--repeats", o.repeats, "Timed forward passes (default 50)")
