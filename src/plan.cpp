@@ -22,49 +22,48 @@ int64_t floor_div(int64_t a, int64_t b) { return a >= 0 ? a / b : -((-a + b - 1)
                 pointer);
 }
 
-// Kernel taps that read real data (not padding), summed over output steps: sum over taps j of the number of
-// outputs o with 0 <= o*stride - pad_left + j*dilation < length.
-int64_t conv_taps(int64_t length, int64_t out, int64_t kernel, int64_t stride, int64_t dilation, int64_t pad_left) {
-    int64_t taps = 0;
-    if (out < kernel) {  // count per output step instead: the work stays min(kernel, out), whatever the sizes
-        for (int64_t o = 0; o < out; ++o) {
-            int64_t offset = o * stride - pad_left;  // input step of tap 0
-            int64_t first = std::max<int64_t>(0, ceil_div(-offset, dilation));
-            int64_t last = std::min<int64_t>(kernel - 1, floor_div(length - 1 - offset, dilation));
-            if (last >= first) taps += last - first + 1;
-        }
-        return taps;
+__extension__ using Wide = __int128;  // tap counts of 2^31-step inputs and kernels multiply past 64 bits
+
+Wide ceil_div_wide(Wide a, Wide b) { return a >= 0 ? (a + b - 1) / b : -((-a) / b); }
+
+// sum_{i=0}^{n-1} floor((a*i + b) / m) for n, a, b >= 0 and m > 0, in O(log) steps (the classic floor_sum).
+Wide floor_sum(Wide n, Wide m, Wide a, Wide b) {
+    Wide sum = 0;
+    while (true) {
+        if (a >= m) sum += n * (n - 1) / 2 * (a / m), a %= m;
+        if (b >= m) sum += n * (b / m), b %= m;
+        Wide y_max = a * n + b;
+        if (y_max < m) return sum;
+        n = y_max / m, b = y_max % m;
+        std::swap(m, a);
     }
-    for (int64_t j = 0; j < kernel; ++j) {
-        int64_t offset = j * dilation - pad_left;
-        int64_t first = std::max<int64_t>(0, ceil_div(-offset, stride));
-        int64_t last = std::min<int64_t>(out - 1, floor_div(length - 1 - offset, stride));
-        if (last >= first) taps += last - first + 1;
-    }
-    return taps;
 }
 
-// Taps of a transposed conv that land inside the output window: inputs i with
-// crop_left <= i*stride + j*dilation < crop_left + out.
+// sum over o in [0, out) of clamp(ceil((c - o*stride) / dilation), 0, kernel): for each output step o, how many
+// taps j satisfy o*stride + j*dilation < c. Closed form, so a kernel or an input of 2^31 steps costs no more
+// than a small one.
+Wide taps_before(Wide c, Wide out, Wide kernel, Wide stride, Wide dilation) {
+    Wide all_taps = std::clamp<Wide>(ceil_div_wide(c - (kernel - 1) * dilation, stride), 0, out);  // f(o) >= kernel
+    Wide some = std::clamp<Wide>(ceil_div_wide(c, stride), 0, out);                               // f(o) >= 1
+    Wide sum = kernel * all_taps;
+    if (some > all_taps) sum += floor_sum(some - all_taps, dilation, stride, c - (some - 1) * stride + dilation - 1);
+    return sum;
+}
+
+// Kernel taps that read real data (not padding), summed over output steps: pairs (o, j) with
+// 0 <= o*stride - pad_left + j*dilation < length. Taps before position `length` minus taps before position 0.
+int64_t conv_taps(int64_t length, int64_t out, int64_t kernel, int64_t stride, int64_t dilation, int64_t pad_left) {
+    Wide taps = taps_before(Wide{length} + pad_left, out, kernel, stride, dilation) -
+                taps_before(Wide{pad_left}, out, kernel, stride, dilation);
+    if (taps > Wide{std::numeric_limits<int64_t>::max()}) throw Error(ErrorKind::config, "size overflow: tap count");
+    return static_cast<int64_t>(taps);
+}
+
+// Taps of a transposed conv that land inside the output window: pairs (i, j) with
+// 0 <= i*stride + j*dilation - crop_left < out, the same count as a conv over `out` steps read by `length` outputs.
 int64_t transpose_taps(int64_t length, int64_t out, int64_t kernel, int64_t stride, int64_t dilation,
                        int64_t crop_left) {
-    int64_t taps = 0;
-    if (length < kernel) {  // count per input step instead: the work stays min(kernel, length)
-        for (int64_t i = 0; i < length; ++i) {
-            int64_t offset = i * stride - crop_left;  // output step of tap 0
-            int64_t first = std::max<int64_t>(0, ceil_div(-offset, dilation));
-            int64_t last = std::min<int64_t>(kernel - 1, floor_div(out - 1 - offset, dilation));
-            if (last >= first) taps += last - first + 1;
-        }
-        return taps;
-    }
-    for (int64_t j = 0; j < kernel; ++j) {
-        int64_t offset = j * dilation - crop_left;
-        int64_t first = std::max<int64_t>(0, ceil_div(-offset, stride));
-        int64_t last = std::min<int64_t>(length - 1, floor_div(out - 1 - offset, stride));
-        if (last >= first) taps += last - first + 1;
-    }
-    return taps;
+    return conv_taps(out, length, kernel, stride, dilation, crop_left);
 }
 
 std::string settings_summary(const LayerSpec& l) {
