@@ -7,11 +7,11 @@
 # inputs go to build-fuzz/artifacts/. Exits 1 when any reproducer or fuzz run crashed, 2 on bad usage.
 # Environment: BUILD_DIR (build-fuzz), JOBS (1: compile jobs), FUZZ_TIMEOUT (10: seconds per input counted
 # as a hang), FUZZ_RSS_MB (2048), C1R_FUZZ_ALLOW / C1R_FUZZ_MAX_SETTING (see fuzz/fuzz_common.hpp, fuzz_plan.cpp:
-# only for exploring past known bugs; leave unset in CI).
+# only for exploring past known bugs; leave unset in CI). Past a known UBSan report, explore in a build of its
+# own: BUILD_DIR=build-fuzz-explore after configuring it with -DC1R_FUZZ_EXTRA_FLAGS=-fno-sanitize=<check>.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
-root=$PWD
 seconds=${1:-60}
 shift || true
 if ! [[ "$seconds" =~ ^[0-9]+$ ]] || [ "$seconds" -lt 1 ]; then

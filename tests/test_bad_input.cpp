@@ -293,7 +293,7 @@ TEST_CASE("bad input: a top-level list or number instead of an object", "[bad-in
 }
 
 TEST_CASE("bad input: a number too large for a double (1e400)", "[bad-input][json]") {
-    // nlohmann::json throws out_of_range.406 for it, which read_json_file does not turn into a c1r::Error.
+    // nlohmann::json throws out_of_range.406 (not a parse_error) for it; it once escaped as exit 1.
     TempDir dir("c1r_bad");
     auto r = run_config(dir, "huge_number.json",
                         std::string(R"({"input": {"shape": [1, 1e400, 32]}, "layers": [{"type": "conv1d", "filters": 1, "kernel_size": 1}]})"));
@@ -350,7 +350,8 @@ TEST_CASE("bad input: terminal escape codes in a value are not echoed raw", "[ba
 }
 
 TEST_CASE("bad input: a config saved in Latin-1 does not break the JSON report of the batch", "[bad-input][json]") {
-    // The parse error quotes the invalid byte; nlohmann's dump() throws type_error.316 on it in the jsonl printer.
+    // The parse error quotes the invalid byte, and nlohmann's dump() throws type_error.316 on such bytes unless
+    // told to replace them: the jsonl printer once lost the whole batch to it.
     TempDir dir("c1r_bad");
     const auto latin1 = dir.write("latin1.json", "{\"name\": \"caf\xe9\", \"input\": {\"shape\": [1, 20, 32]}, "
                                                  "\"layers\": [{\"type\": \"conv1d\", \"filters\": 1, \"kernel_size\": 1}]}");
@@ -406,7 +407,7 @@ TEST_CASE("bad input: a fraction where an integer belongs", "[bad-input][types]"
 }
 
 TEST_CASE("bad input: a float far outside the integer range (1e20, -1e308)", "[bad-input][types]") {
-    // Converting such a double to int64 is undefined behaviour; the sanitizer build aborts on it.
+    // Converting such a double to int64 is undefined behaviour (clang's UBSan aborts on it; GCC's does not check).
     TempDir dir("c1r_bad");
     json layer = conv();
     layer["filters"] = 1e20;
@@ -559,7 +560,7 @@ TEST_CASE("bad input: kernel_size, dilation and filters at the 2^31 limit", "[ba
 }
 
 TEST_CASE("bad input: a kernel of 2^31 with padding same is planned in bounded time", "[bad-input][size][slow-plan]") {
-    // make_plan counts FLOPs tap by tap (conv_taps): 2^31 iterations, about 25 s, before any limit applies.
+    // Counting FLOPs tap by tap took 2^31 iterations here, about 25 s, before any limit applied.
     TempDir dir("c1r_bad");
     json layer = conv(1, int64_t{1} << 31);
     layer["padding"] = "same";
@@ -580,7 +581,7 @@ TEST_CASE("bad input: a transposed conv with a 2^31 kernel is planned in bounded
 }
 
 TEST_CASE("bad input: long kernels on a 2^31-step input are planned in bounded time", "[bad-input][size][slow-plan]") {
-    // Tap counting loops min(kernel, outputs) times: 2^29 per layer here, about 3.5 s each in a release build.
+    // Counting taps in min(kernel, outputs) steps still took 2^29 steps per layer here, 3.5 s each.
     TempDir dir("c1r_bad");
     json layer = conv(1, int64_t{1} << 29);
     layer["padding"] = "same";
@@ -592,8 +593,7 @@ TEST_CASE("bad input: long kernels on a 2^31-step input are planned in bounded t
 }
 
 TEST_CASE("bad input: a FLOP count beyond 64 bits is an overflow error, not a wrapped sum", "[bad-input][size]") {
-    // transpose_taps adds per-tap counts in plain int64: the sum wraps (undefined behaviour; the sanitizer build
-    // aborts) and the message then shows a negative operand.
+    // A per-tap sum in plain int64 wrapped here (undefined behaviour) and the message showed a negative operand.
     TempDir dir("c1r_bad");
     json config = small_config(json{{"type", "conv1d_transpose"}, {"filters", 1024}, {"kernel_size", 1},
                                     {"output_padding", 0}, {"strides", 845152}},
@@ -821,8 +821,7 @@ TEST_CASE("bad input: sweep keys that are not pointers or point nowhere", "[bad-
 }
 
 TEST_CASE("bad input: a sweep pointer with an index beyond 64 bits", "[bad-input][sweep]") {
-    // nlohmann::json throws out_of_range.404 from json_pointer::contains; expand_sweep lets it escape and the
-    // whole batch stops with exit 1.
+    // nlohmann::json throws out_of_range.404 from json_pointer::contains; it once escaped and stopped the batch.
     TempDir dir("c1r_bad");
     json config = small_config(conv());
     config["sweep"] = {{"/layers/99999999999999999999999/filters", {1, 2}}};
@@ -838,8 +837,7 @@ TEST_CASE("bad input: a sweep pointer with an index beyond 64 bits", "[bad-input
 }
 
 TEST_CASE("bad input: a large sweep of a large config stays in bounded memory", "[bad-input][sweep]") {
-    // expand_sweep copies the whole config once per point before the first runs: 10000 points of a 60 KB
-    // config take about 1 GB.
+    // A copy of the config per point, made before the first run, took 1.2 GB here.
     TempDir dir("c1r_bad");
     json config = small_config(conv());
     config["description"] = std::string(60000, 'x');
