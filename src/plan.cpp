@@ -243,6 +243,7 @@ Plan make_plan(const ConfigSpec& config, const Shape& input_shape) {
         layer.input_shape = shape;
         layer.summary = settings_summary(s);
         Shape out = shape;
+        try {  // a size overflow inside a layer is reported as that layer's
         switch (s.type) {
             case LayerType::conv1d: {
                 if (shape.channels % s.groups != 0)
@@ -345,11 +346,16 @@ Plan make_plan(const ConfigSpec& config, const Shape& input_shape) {
             case LayerType::activation: break;
         }
         layer.output_shape = out;
-        bytes = checked_add(bytes, checked_mul(round_up(out.channels, 16) * out.batch, checked_mul(out.length, 4)));
+        bytes = checked_add(bytes, checked_mul(checked_mul(round_up(out.channels, 16), out.batch),
+                                               checked_mul(out.length, 4)));
         bytes = checked_add(bytes, checked_mul(layer.params, 2 * 4));
         scratch = std::max(scratch, scratch_estimate(layer));
         plan.total_params = checked_add(plan.total_params, layer.params);
         plan.total_flops = checked_add(plan.total_flops, layer.flops);
+        } catch (const Error& e) {
+            if (!e.pointer().empty()) throw;  // already names its layer
+            fail_layer(config, s, i, e.what());
+        }
         plan.layers.push_back(std::move(layer));
         if (mixes_length_and_channels(plan.layers.back())) rf_defined = false;
         if (rf_defined) {
