@@ -14,6 +14,7 @@
 
 #include "c1r/error.hpp"
 #include "c1r/npy.hpp"
+#include "test_helpers.hpp"
 
 #ifndef C1R_FIXTURE_DIR
 #error "C1R_FIXTURE_DIR (absolute path of tests/fixtures) must be defined by the build"
@@ -55,33 +56,12 @@ std::string npy_error(const std::string& path) {
     return {};
 }
 
-// A fresh empty folder per test, removed afterwards.
-class TempDir {
-public:
-    TempDir() {
-        static int counter = 0;
-        path_ = fs::temp_directory_path() /
-                ("c1r_npy_test_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
-        fs::remove_all(path_);
-        fs::create_directories(path_);
-    }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(path_, ec);
-    }
-    std::string file(const std::string& name) const { return (path_ / name).string(); }
-    std::vector<std::string> entries() const {
-        std::vector<std::string> names;
-        for (const auto& entry : fs::directory_iterator(path_))
-            names.push_back(entry.path().filename().string());
-        return names;
-    }
-
-private:
-    fs::path path_;
-};
+// Names of the files in a folder: a failed write must leave nothing behind.
+std::vector<std::string> entries(const c1r_test::TempDir& dir) {
+    std::vector<std::string> names;
+    for (const auto& entry : fs::directory_iterator(dir.path())) names.push_back(entry.path().filename().string());
+    return names;
+}
 
 }  // namespace
 
@@ -175,7 +155,7 @@ TEST_CASE("read_npy rejects a missing path and a directory", "[npy]") {
 }
 
 TEST_CASE("write_npy output is what numpy writes and reads back unchanged", "[npy]") {
-    TempDir dir;
+    c1r_test::TempDir dir("c1r_npy_test");
     SECTION("byte-identical to numpy for float32 little-endian C order") {
         for (const int rank : {1, 2, 3}) {
             const std::vector<int64_t> shape = shape_for_rank(rank);
@@ -204,7 +184,7 @@ TEST_CASE("write_npy output is what numpy writes and reads back unchanged", "[np
         for (size_t i = 0; i < values.size(); ++i) {
             CHECK(std::bit_cast<uint32_t>(back.data[i]) == std::bit_cast<uint32_t>(values[i]));
         }
-        CHECK(dir.entries() == std::vector<std::string>{"round.npy"});
+        CHECK(entries(dir) == std::vector<std::string>{"round.npy"});
     }
     SECTION("overwrites an existing file and leaves readable permissions") {
         const std::string out = dir.file("over.npy");
@@ -239,7 +219,7 @@ TEST_CASE("write_npy output is what numpy writes and reads back unchanged", "[np
 }
 
 TEST_CASE("a failed write_npy throws and leaves no file behind", "[npy]") {
-    TempDir dir;
+    c1r_test::TempDir dir("c1r_npy_test");
     const float values[6] = {1, 2, 3, 4, 5, 6};
     SECTION("folder does not exist") {
         const std::string missing_folder = dir.file("missing");
@@ -254,7 +234,7 @@ TEST_CASE("a failed write_npy throws and leaves no file behind", "[npy]") {
             CHECK(std::string(e.what()).find("does not exist") != std::string::npos);
         }
         CHECK_FALSE(fs::exists(missing_folder));
-        CHECK(dir.entries().empty());
+        CHECK(entries(dir).empty());
     }
     SECTION("target is a directory: the rename fails and the temporary file is removed") {
         const std::string out = dir.file("target.npy");
@@ -267,7 +247,7 @@ TEST_CASE("a failed write_npy throws and leaves no file behind", "[npy]") {
             CHECK(e.kind() == c1r::ErrorKind::runtime);
             CHECK(std::string(e.what()).rfind(out + ": ", 0) == 0);
         }
-        CHECK(dir.entries() == std::vector<std::string>{"target.npy"});
+        CHECK(entries(dir) == std::vector<std::string>{"target.npy"});
         CHECK(fs::is_empty(out));
     }
     SECTION("shape does not match the data") {
@@ -279,6 +259,6 @@ TEST_CASE("a failed write_npy throws and leaves no file behind", "[npy]") {
             INFO(e.what());
             CHECK(std::string(e.what()).find("has 4 elements but 6 values were given") != std::string::npos);
         }
-        CHECK(dir.entries().empty());
+        CHECK(entries(dir).empty());
     }
 }
