@@ -5,9 +5,9 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "c1r/keras.hpp"
-#include "c1r/plan.hpp"
-#include "c1r/spec.hpp"
+#include "import/keras.hpp"
+#include "plan/plan.hpp"
+#include "model/spec.hpp"
 #include "fuzz_common.hpp"
 #include "plan_check.hpp"
 

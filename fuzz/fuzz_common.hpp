@@ -13,8 +13,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "c1r/error.hpp"
-#include "c1r/report.hpp"
+#include "core/error.hpp"
+#include "report/report.hpp"
 
 namespace c1r::fuzz {
 

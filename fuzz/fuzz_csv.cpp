@@ -2,7 +2,7 @@
 // table of finite values.
 #include <cmath>
 
-#include "c1r/csv.hpp"
+#include "io/csv.hpp"
 #include "fuzz_common.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

@@ -2,9 +2,9 @@
 // The --batch/--length options come from the input's size, so seeds stay plain Keras JSON files.
 #include <nlohmann/json.hpp>
 
-#include "c1r/keras.hpp"
-#include "c1r/plan.hpp"
-#include "c1r/spec.hpp"
+#include "import/keras.hpp"
+#include "plan/plan.hpp"
+#include "model/spec.hpp"
 #include "fuzz_common.hpp"
 #include "plan_check.hpp"
 

@@ -2,7 +2,7 @@
 // A result must be 1 to 3 positive dims whose product is the number of finite values.
 #include <cmath>
 
-#include "c1r/npy.hpp"
+#include "io/npy.hpp"
 #include "fuzz_common.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

@@ -13,8 +13,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "c1r/plan.hpp"
-#include "c1r/spec.hpp"
+#include "plan/plan.hpp"
+#include "model/spec.hpp"
 #include "fuzz_common.hpp"
 #include "plan_check.hpp"
 

@@ -3,9 +3,9 @@
 // answer with items or a clean c1r::Error, within bounded memory (libFuzzer's -rss_limit_mb) and time.
 #include <algorithm>
 
-#include "c1r/batch.hpp"
-#include "c1r/plan.hpp"
-#include "c1r/spec.hpp"
+#include "run/batch.hpp"
+#include "plan/plan.hpp"
+#include "model/spec.hpp"
 #include "fuzz_common.hpp"
 #include "plan_check.hpp"
 

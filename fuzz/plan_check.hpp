@@ -6,8 +6,8 @@
 #include <cstdlib>
 #include <string>
 
-#include "c1r/plan.hpp"
-#include "c1r/spec.hpp"
+#include "plan/plan.hpp"
+#include "model/spec.hpp"
 
 namespace c1r::fuzz {
 

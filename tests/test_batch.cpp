@@ -14,8 +14,8 @@
 #include <string>
 #include <vector>
 
-#include "c1r/batch.hpp"
-#include "c1r/error.hpp"
+#include "run/batch.hpp"
+#include "core/error.hpp"
 #include "test_helpers.hpp"
 
 using c1r_test::json;

@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "c1r/csv.hpp"
-#include "c1r/error.hpp"
+#include "io/csv.hpp"
+#include "core/error.hpp"
 
 namespace fs = std::filesystem;
 

@@ -3,8 +3,8 @@
 
 #include <cmath>
 
-#include "c1r/network.hpp"
-#include "c1r/reference.hpp"
+#include "network/network.hpp"
+#include "reference/reference.hpp"
 #include "test_helpers.hpp"
 
 using c1r_test::json;

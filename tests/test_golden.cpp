@@ -8,11 +8,11 @@
 #include <string>
 #include <vector>
 
-#include "c1r/network.hpp"
-#include "c1r/plan.hpp"
-#include "c1r/reference.hpp"
-#include "c1r/spec.hpp"
-#include "c1r/tensor.hpp"
+#include "network/network.hpp"
+#include "plan/plan.hpp"
+#include "reference/reference.hpp"
+#include "model/spec.hpp"
+#include "io/tensor.hpp"
 
 namespace {
 

@@ -17,9 +17,9 @@
 #include <string>
 #include <vector>
 
-#include "c1r/error.hpp"
-#include "c1r/plan.hpp"
-#include "c1r/spec.hpp"
+#include "core/error.hpp"
+#include "plan/plan.hpp"
+#include "model/spec.hpp"
 
 namespace c1r_test {
 

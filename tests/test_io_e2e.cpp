@@ -12,7 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "c1r/npy.hpp"
+#include "io/npy.hpp"
 
 namespace {
 

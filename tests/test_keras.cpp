@@ -9,10 +9,10 @@
 #include <string>
 #include <vector>
 
-#include "c1r/error.hpp"
-#include "c1r/keras.hpp"
-#include "c1r/plan.hpp"
-#include "c1r/spec.hpp"
+#include "core/error.hpp"
+#include "import/keras.hpp"
+#include "plan/plan.hpp"
+#include "model/spec.hpp"
 #include "test_helpers.hpp"
 
 using c1r::Dims3;

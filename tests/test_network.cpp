@@ -9,9 +9,9 @@
 #include <regex>
 #include <set>
 
-#include "c1r/network.hpp"
-#include "c1r/reference.hpp"
-#include "c1r/tensor.hpp"
+#include "network/network.hpp"
+#include "reference/reference.hpp"
+#include "io/tensor.hpp"
 #include "test_helpers.hpp"
 
 using c1r_test::json;

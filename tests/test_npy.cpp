@@ -12,8 +12,8 @@
 #include <string>
 #include <vector>
 
-#include "c1r/error.hpp"
-#include "c1r/npy.hpp"
+#include "core/error.hpp"
+#include "io/npy.hpp"
 #include "test_helpers.hpp"
 
 #ifndef C1R_FIXTURE_DIR

@@ -1,8 +1,8 @@
 // Checks the plan (lengths, pads, params, FLOPs, receptive field, memory) against hand-worked Keras values.
 #include <catch2/catch.hpp>
 
-#include "c1r/error.hpp"
-#include "c1r/plan.hpp"
+#include "core/error.hpp"
+#include "plan/plan.hpp"
 #include "test_helpers.hpp"
 
 using c1r::PaddingKind;

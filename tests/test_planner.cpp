@@ -12,9 +12,9 @@
 #include <string>
 #include <vector>
 
-#include "c1r/network.hpp"
-#include "c1r/planner.hpp"
-#include "c1r/tensor.hpp"
+#include "network/network.hpp"
+#include "planner/planner.hpp"
+#include "io/tensor.hpp"
 #include "test_helpers.hpp"
 
 namespace {

@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "c1r/report.hpp"
+#include "report/report.hpp"
 #include "test_helpers.hpp"
 
 using c1r_test::json;

@@ -2,8 +2,8 @@
 // pointer.
 #include <catch2/catch.hpp>
 
-#include "c1r/error.hpp"
-#include "c1r/spec.hpp"
+#include "core/error.hpp"
+#include "model/spec.hpp"
 #include "test_helpers.hpp"
 
 using c1r_test::config_json;

@@ -1,11 +1,11 @@
 // The Keras length rules and the per-layer figures derived from them (see SPEC §3).
-#include "c1r/plan.hpp"
+#include "plan/plan.hpp"
 
 #include <algorithm>
 #include <limits>
 #include <sstream>
 
-#include "c1r/error.hpp"
+#include "core/error.hpp"
 
 namespace c1r {
 namespace {

@@ -10,8 +10,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "c1r/plan.hpp"
-#include "c1r/spec.hpp"
+#include "plan/plan.hpp"
+#include "model/spec.hpp"
 
 namespace c1r {
 

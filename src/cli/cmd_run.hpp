@@ -6,8 +6,8 @@
 
 #include <CLI/CLI.hpp>
 
-#include "c1r/report.hpp"
-#include "c1r/runner.hpp"
+#include "report/report.hpp"
+#include "run/runner.hpp"
 
 namespace c1r {
 

@@ -1,7 +1,7 @@
 // Report printers: one record, one field list, four formats, streamed a run at a time.
-#include "c1r/report.hpp"
+#include "report/report.hpp"
 
-#include "c1r/error.hpp"
+#include "core/error.hpp"
 
 #include <algorithm>
 #include <cmath>

@@ -1,5 +1,5 @@
 // Config parsing and strict validation: every error names the file and the JSON pointer.
-#include "c1r/spec.hpp"
+#include "model/spec.hpp"
 
 #include <cmath>
 #include <filesystem>
@@ -8,7 +8,7 @@
 #include <set>
 #include <sstream>
 
-#include "c1r/error.hpp"
+#include "core/error.hpp"
 
 namespace c1r {
 namespace {

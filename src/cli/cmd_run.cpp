@@ -1,5 +1,5 @@
 // `conv1d-reshape [--config] x.json ...`: collect runs, run each, stream the reports, pick the exit code.
-#include "c1r/cmd_run.hpp"
+#include "cli/cmd_run.hpp"
 
 #include <unistd.h>
 
@@ -10,9 +10,9 @@
 #include <limits>
 #include <map>
 
-#include "c1r/batch.hpp"
-#include "c1r/error.hpp"
-#include "c1r/interrupt.hpp"
+#include "run/batch.hpp"
+#include "core/error.hpp"
+#include "core/interrupt.hpp"
 
 namespace c1r {
 namespace {

@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "c1r/plan.hpp"
+#include "plan/plan.hpp"
 
 namespace c1r {
 

@@ -4,8 +4,8 @@
 #include <string>
 #include <vector>
 
-#include "c1r/keras.hpp"
-#include "c1r/runner.hpp"
+#include "import/keras.hpp"
+#include "run/runner.hpp"
 
 namespace c1r {
 

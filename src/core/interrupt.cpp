@@ -1,12 +1,12 @@
 // Signal flag and deadlines; the batch loop and the timing loops poll them between oneDNN calls.
-#include "c1r/interrupt.hpp"
+#include "core/interrupt.hpp"
 
 #include <csignal>
 #include <cstdio>
 #include <string>
 #include <unistd.h>
 
-#include "c1r/error.hpp"
+#include "core/error.hpp"
 
 namespace c1r {
 namespace {

@@ -4,10 +4,10 @@
 
 #include <CLI/CLI.hpp>
 
-#include "c1r/cmd_plan.hpp"
-#include "c1r/cmd_run.hpp"
-#include "c1r/error.hpp"
-#include "c1r/network.hpp"
+#include "cli/cmd_plan.hpp"
+#include "cli/cmd_run.hpp"
+#include "core/error.hpp"
+#include "network/network.hpp"
 
 #ifndef C1R_VERSION
 #define C1R_VERSION "0.0.0"

@@ -34,7 +34,7 @@
 // weights whose combined windows are again a max / mean / subsample window sequence are compared as that
 // sequence, so a stack that equals a single layer (or an earlier stack) is left out. Other compositions are
 // not merged.
-#include "c1r/planner.hpp"
+#include "planner/planner.hpp"
 
 #include <algorithm>
 #include <limits>
@@ -44,7 +44,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
-#include "c1r/error.hpp"
+#include "core/error.hpp"
 
 namespace c1r {
 namespace {

@@ -9,7 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "c1r/plan.hpp"
+#include "plan/plan.hpp"
 
 namespace c1r {
 

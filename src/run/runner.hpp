@@ -7,9 +7,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "c1r/error.hpp"
-#include "c1r/network.hpp"
-#include "c1r/report.hpp"
+#include "core/error.hpp"
+#include "network/network.hpp"
+#include "report/report.hpp"
 
 namespace c1r {
 

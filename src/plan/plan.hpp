@@ -8,7 +8,7 @@
 #include <utility>
 #include <vector>
 
-#include "c1r/spec.hpp"
+#include "model/spec.hpp"
 
 namespace c1r {
 

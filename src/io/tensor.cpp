@@ -1,5 +1,5 @@
 // Host tensors, deterministic random numbers and Keras' default initialisers.
-#include "c1r/tensor.hpp"
+#include "io/tensor.hpp"
 
 #include <cmath>
 

@@ -8,8 +8,8 @@
 
 #include <oneapi/dnnl/dnnl.hpp>
 
-#include "c1r/plan.hpp"
-#include "c1r/tensor.hpp"
+#include "plan/plan.hpp"
+#include "io/tensor.hpp"
 
 namespace c1r {
 

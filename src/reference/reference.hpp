@@ -2,8 +2,8 @@
 // Deliberately shares nothing with the oneDNN executor but the plan's shapes and paddings.
 #pragma once
 
-#include "c1r/plan.hpp"
-#include "c1r/tensor.hpp"
+#include "plan/plan.hpp"
+#include "io/tensor.hpp"
 
 namespace c1r {
 

@@ -1,5 +1,5 @@
 // The plan subcommand: flags, the table / json / csv printers and --emit-config around the planner search.
-#include "c1r/cmd_plan.hpp"
+#include "cli/cmd_plan.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -12,9 +12,9 @@
 #include <iostream>
 #include <sstream>
 
-#include "c1r/error.hpp"
-#include "c1r/npy.hpp"
-#include "c1r/planner.hpp"
+#include "core/error.hpp"
+#include "io/npy.hpp"
+#include "planner/planner.hpp"
 
 namespace c1r {
 namespace {

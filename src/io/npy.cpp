@@ -1,5 +1,5 @@
 // Strict .npy reader (validates every header field against the real file size) and atomic .npy writer.
-#include "c1r/npy.hpp"
+#include "io/npy.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -17,7 +17,7 @@
 #include <limits>
 #include <string_view>
 
-#include "c1r/error.hpp"
+#include "core/error.hpp"
 
 namespace c1r {
 namespace {

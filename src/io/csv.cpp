@@ -1,5 +1,5 @@
 // CSV sequence reader: comma-separated finite numbers, optional header, comments, CRLF and BOM tolerated.
-#include "c1r/csv.hpp"
+#include "io/csv.hpp"
 
 #include <sys/stat.h>
 
@@ -11,7 +11,7 @@
 #include <iterator>
 #include <string_view>
 
-#include "c1r/error.hpp"
+#include "core/error.hpp"
 
 namespace c1r {
 namespace {

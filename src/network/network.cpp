@@ -1,5 +1,5 @@
 // oneDNN executor: conv/deconv/pool/resampling/eltwise/reorder units chained in their preferred layouts.
-#include "c1r/network.hpp"
+#include "network/network.hpp"
 
 #include <omp.h>
 
@@ -7,7 +7,7 @@
 #include <cmath>
 #include <cstring>
 
-#include "c1r/error.hpp"
+#include "core/error.hpp"
 
 namespace c1r {
 namespace {

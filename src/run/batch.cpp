@@ -1,13 +1,13 @@
 // Turns command-line paths into the ordered list of runs (SPEC §2, §3 sweep).
-#include "c1r/batch.hpp"
+#include "run/batch.hpp"
 
 #include <algorithm>
 #include <charconv>
 #include <filesystem>
 #include <fstream>
 
-#include "c1r/error.hpp"
-#include "c1r/spec.hpp"
+#include "core/error.hpp"
+#include "model/spec.hpp"
 
 namespace c1r {
 namespace {

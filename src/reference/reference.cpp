@@ -1,5 +1,5 @@
 // Direct-loop reference of every layer type, written from the Keras definitions (SPEC §3).
-#include "c1r/reference.hpp"
+#include "reference/reference.hpp"
 
 #include <cmath>
 #include <limits>

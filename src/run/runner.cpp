@@ -1,5 +1,5 @@
 // One run, start to end: input, plan, memory check, weights, oneDNN build and timing, verification, saved output.
-#include "c1r/runner.hpp"
+#include "run/runner.hpp"
 
 #include <sys/resource.h>
 #include <unistd.h>
@@ -11,11 +11,11 @@
 #include <fstream>
 #include <set>
 
-#include "c1r/csv.hpp"
-#include "c1r/error.hpp"
-#include "c1r/interrupt.hpp"
-#include "c1r/npy.hpp"
-#include "c1r/reference.hpp"
+#include "io/csv.hpp"
+#include "core/error.hpp"
+#include "core/interrupt.hpp"
+#include "io/npy.hpp"
+#include "reference/reference.hpp"
 
 namespace c1r {
 namespace {

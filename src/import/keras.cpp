@@ -1,7 +1,7 @@
 // Keras model.to_json() import: a Sequential model, or a Functional one whose layers form a single chain,
 // becomes a config object in our own format (SPEC §3); every error names the Keras file and a JSON pointer in
 // it.
-#include "c1r/keras.hpp"
+#include "import/keras.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -10,11 +10,11 @@
 #include <set>
 #include <vector>
 
-#include "c1r/csv.hpp"
-#include "c1r/error.hpp"
-#include "c1r/npy.hpp"
-#include "c1r/plan.hpp"
-#include "c1r/spec.hpp"
+#include "io/csv.hpp"
+#include "core/error.hpp"
+#include "io/npy.hpp"
+#include "plan/plan.hpp"
+#include "model/spec.hpp"
 
 namespace c1r {
 namespace {
