@@ -24,7 +24,7 @@ TEST_CASE("conv1d_transpose bias and activation steps match the reference for ma
                 INFO("filters " << filters << " " << activation << " " << padding);
                 std::vector<c1r::LayerWeights> weights{c1r::default_weights(plan.layers[0], 3)};
                 for (int64_t f = 0; f < filters; ++f)
-                    weights[0].bias[static_cast<size_t>(f)] = 0.25f * static_cast<float>(f % 7) - 0.7f;
+                    weights[0].mutable_var("bias")[static_cast<size_t>(f)] = 0.25f * static_cast<float>(f % 7) - 0.7f;
                 c1r::Tensor input = c1r::random_input(plan.input_shape, {}, plan.data_format);
                 c1r::Network network(context, plan, weights, c1r::DType::f32);
                 network.set_input(input);

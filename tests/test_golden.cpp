@@ -57,8 +57,8 @@ std::vector<c1r::LayerWeights> fixture_weights(const json& case_json) {
     for (const json& w : case_json.at("weights")) {
         c1r::LayerWeights lw;
         if (!w.is_null()) {
-            lw.kernel = w.at("kernel").get<std::vector<float>>();
-            if (!w.at("bias").is_null()) lw.bias = w.at("bias").get<std::vector<float>>();
+            lw.vars["kernel"] = w.at("kernel").get<std::vector<float>>();
+            if (!w.at("bias").is_null()) lw.vars["bias"] = w.at("bias").get<std::vector<float>>();
         }
         weights.push_back(std::move(lw));
     }

@@ -53,10 +53,9 @@ TEST_CASE("conv1d defaults follow Keras", "[spec][defaults]") {
     CHECK(l.dilation_rate == 1);
     CHECK(l.groups == 1);
     CHECK(l.use_bias);
-    CHECK(l.activation == c1r::Activation::linear);
+    CHECK(l.activation.fn == c1r::Activation::linear);
     CHECK_FALSE(l.output_padding.has_value());
-    CHECK(l.kernel_file.empty());
-    CHECK(l.bias_file.empty());
+    CHECK(l.weight_files.empty());
 }
 
 TEST_CASE("conv1d_transpose, pooling and upsample defaults follow Keras", "[spec][defaults]") {
@@ -70,14 +69,14 @@ TEST_CASE("conv1d_transpose, pooling and upsample defaults follow Keras", "[spec
     CHECK(spec.layers[0].dilation_rate == 1);
     CHECK_FALSE(spec.layers[0].output_padding.has_value());
     CHECK(spec.layers[0].use_bias);
-    CHECK(spec.layers[0].activation == c1r::Activation::linear);
+    CHECK(spec.layers[0].activation.fn == c1r::Activation::linear);
     CHECK(spec.layers[1].pool_size == 2);
     CHECK(spec.layers[1].strides == 2);  // strides default to pool_size
     CHECK(spec.layers[1].padding.kind == c1r::PaddingKind::valid);
     CHECK(spec.layers[2].pool_size == 3);
     CHECK(spec.layers[2].strides == 3);
     CHECK(spec.layers[3].size == 2);
-    CHECK(spec.layers[4].activation == c1r::Activation::relu);
+    CHECK(spec.layers[4].activation.fn == c1r::Activation::relu);
     CHECK(spec.layers[4].pointer == "/layers/4");
 }
 
@@ -139,7 +138,7 @@ TEST_CASE("accepted spellings", "[spec][forms]") {
             {"swish", c1r::Activation::swish}};
         for (const auto& [name, activation] : names) {
             CAPTURE(name);
-            CHECK(parse(with_layer_key(conv(), "activation", name)).layers[0].activation == activation);
+            CHECK(parse(with_layer_key(conv(), "activation", name)).layers[0].activation.fn == activation);
         }
     }
     SECTION("output_padding, run section and channels_first") {
@@ -166,8 +165,8 @@ TEST_CASE("accepted spellings", "[spec][forms]") {
         json config = {{"input", {{"file", "data/x.npy"}}}, {"layers", json::array({layer})}};
         auto spec = c1r::parse_config(config, "proj/cfg/run.json");
         CHECK(spec.input.file == "proj/cfg/data/x.npy");
-        CHECK(spec.layers[0].kernel_file == "proj/cfg/k.npy");
-        CHECK(spec.layers[0].bias_file == "/abs/b.npy");
+        CHECK(spec.layers[0].weight_files.at("kernel") == "proj/cfg/k.npy");
+        CHECK(spec.layers[0].weight_files.at("bias") == "/abs/b.npy");
     }
 }
 

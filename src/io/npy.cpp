@@ -131,6 +131,7 @@ const char* dtype_kind(const std::string& type) {
 struct Header {
     bool big_endian = false;
     size_t item_size = 0;  // 4 or 8
+    bool integer = false;  // int32 / int64
     bool fortran_order = false;
     std::vector<int64_t> shape;
 };
@@ -235,12 +236,13 @@ private:
         }
         const std::string descr = parse_string("expected a dtype string for header key 'descr'");
         const std::string shown = "'" + printable(descr) + "'";
-        const std::string supported = "; only float32 and float64 ('<f4', '>f4', '<f8', '>f8') are supported";
+        const std::string supported =
+            "; only float32, float64, int32 and int64 ('<f4', '<f8', '<i4', '<i8', either byte order) are supported";
         if (descr.size() < 2) fail_key("descr", "unsupported dtype " + shown + supported);
         const char order = descr[0];
         const bool has_order = order == '<' || order == '>' || order == '=' || order == '|';
         const std::string type = has_order ? descr.substr(1) : descr;
-        if (type != "f4" && type != "f8") {
+        if (type != "f4" && type != "f8" && type != "i4" && type != "i8") {
             fail_key("descr", "unsupported dtype " + shown + " (" + dtype_kind(type) + ")" + supported);
         }
         if (!has_order) fail_key("descr", "dtype " + shown + " lacks a byte order ('<', '>' or '=')");
@@ -248,7 +250,8 @@ private:
             fail_key("descr", "byte order '|' (not applicable) is meaningless for the multi-byte dtype " +
                                   shown + "; expected '<', '>' or '='");
         }
-        header_.item_size = type == "f4" ? 4 : 8;
+        header_.item_size = type == "f4" || type == "i4" ? 4 : 8;
+        header_.integer = type[0] == 'i';  // token ids for embeddings: exact below 2^24
         header_.big_endian = order == '>' || (order == '=' && std::endian::native == std::endian::big);
     }
 
@@ -489,7 +492,8 @@ NpyArray read_npy(const std::string& path) {
     const Header header = HeaderParser(path, header_text, static_cast<size_t>(preamble)).parse();
 
     const std::vector<int64_t>& shape = header.shape;
-    const std::string dtype_name = header.item_size == 4 ? "float32" : "float64";
+    const std::string dtype_name = header.integer ? (header.item_size == 4 ? "int32" : "int64")
+                                                  : header.item_size == 4 ? "float32" : "float64";
     if (shape.empty()) {
         fail(path, "header key 'shape': 0-d (scalar) arrays are not supported; expected 1 to 3 dimensions");
     }
@@ -538,7 +542,18 @@ NpyArray read_npy(const std::string& path) {
             const unsigned char* p = chunk.data() + i * header.item_size;
             double wide = 0;
             float value = 0;
-            if (header.item_size == 4) {
+            if (header.integer) {
+                const int64_t id = header.item_size == 4
+                                      ? static_cast<int64_t>(static_cast<int32_t>(load_u32(p, header.big_endian)))
+                                      : static_cast<int64_t>(load_u64(p, header.big_endian));
+                if (id > (int64_t{1} << 24) || id < -(int64_t{1} << 24)) {
+                    const auto index = multi_index(shape, header.fortran_order, static_cast<int64_t>(first + i));
+                    fail(path, "element " + index_text(index) + " = " + std::to_string(id) +
+                                   " is beyond 2^24, the largest id held exactly");
+                }
+                value = static_cast<float>(id);
+                wide = value;
+            } else if (header.item_size == 4) {
                 value = std::bit_cast<float>(load_u32(p, header.big_endian));
                 wide = value;
             } else {

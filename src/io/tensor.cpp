@@ -1,6 +1,8 @@
 // Host tensors, deterministic random numbers and Keras' default initialisers.
 #include "io/tensor.hpp"
 
+#include "layers/kind.hpp"
+
 #include <cmath>
 
 namespace c1r {
@@ -77,26 +79,30 @@ Tensor random_input(const Shape& shape, const InitSpec& init, DataFormat format)
     return tensor_from_user_order(shape, values.data(), format);
 }
 
-std::vector<int64_t> keras_kernel_shape(const LayerPlan& layer) {
-    const LayerSpec& s = layer.spec;
-    if (s.type == LayerType::conv1d) return {s.kernel_size, layer.input_shape.channels / s.groups, s.filters};
-    if (s.type == LayerType::conv1d_transpose) return {s.kernel_size, s.filters, layer.input_shape.channels};
-    return {};
-}
-
 LayerWeights default_weights(const LayerPlan& layer, uint64_t seed) {
     LayerWeights w;
-    auto shape = keras_kernel_shape(layer);
-    if (shape.empty()) return w;
-    // Keras fans: receptive field size times the kernel's last two axes.
-    double fan_in = static_cast<double>(shape[0] * shape[1]);
-    double fan_out = static_cast<double>(shape[0] * shape[2]);
-    double limit = std::sqrt(6.0 / (fan_in + fan_out));
+    auto variables = kind_of(layer.spec.type).variables;
+    if (!variables) return w;
     uint64_t layer_seed = seed ^ (0x51ed270b27a5f3c1ULL * (layer.index + 1));
     Random random(layer_seed);
-    w.kernel.resize(static_cast<size_t>(shape[0] * shape[1] * shape[2]));
-    for (auto& v : w.kernel) v = static_cast<float>(random.uniform(-limit, limit));
-    if (layer.spec.use_bias) w.bias.assign(static_cast<size_t>(layer.spec.filters), 0.0f);
+    for (const Variable& v : variables(layer)) {
+        std::vector<float>& values = w.vars[v.name];
+        values.resize(static_cast<size_t>(v.elements()));
+        switch (v.init) {
+            case Variable::Init::glorot_uniform:
+            case Variable::Init::orthogonal: {  // orthogonal drawn as glorot: a random start either way
+                // Keras fans: receptive field size times the kernel's last two axes.
+                double limit = std::sqrt(6.0 / static_cast<double>(v.fan_in + v.fan_out));
+                for (auto& x : values) x = static_cast<float>(random.uniform(-limit, limit));
+                break;
+            }
+            case Variable::Init::uniform_small:  // Keras' embeddings: uniform(-0.05, 0.05)
+                for (auto& x : values) x = static_cast<float>(random.uniform(-0.05, 0.05));
+                break;
+            case Variable::Init::ones: std::fill(values.begin(), values.end(), 1.0f); break;
+            case Variable::Init::zeros: break;
+        }
+    }
     return w;
 }
 

@@ -2,6 +2,8 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
+#include <string>
 #include <vector>
 
 #include "plan/plan.hpp"
@@ -21,10 +23,17 @@ struct Tensor {
 Tensor tensor_from_user_order(const Shape& shape, const float* values, DataFormat format);
 std::vector<float> tensor_to_user_order(const Tensor& tensor, DataFormat format);
 
-// Layer weights in Keras layout: Conv1D kernel (k, Cin/groups, filters), Conv1DTranspose (k, filters, Cin).
+// A layer's weights by Keras variable name (kernel, bias, gamma, ...), each in Keras layout: Conv1D kernel
+// (k, Cin/groups, filters), Conv1DTranspose (k, filters, Cin), Dense (in, units), recurrent kernels (I, gates*H).
 struct LayerWeights {
-    std::vector<float> kernel;
-    std::vector<float> bias;  // (filters,), empty without bias
+    std::map<std::string, std::vector<float>> vars;
+    // The variable's values; an empty vector when the layer has no such variable (e.g. no bias).
+    const std::vector<float>& var(const std::string& name) const {
+        static const std::vector<float> kNone;
+        auto it = vars.find(name);
+        return it == vars.end() ? kNone : it->second;
+    }
+    std::vector<float>& mutable_var(const std::string& name) { return vars[name]; }
 };
 
 // Deterministic generator: splitmix64-seeded xoshiro-style stream, with our own normal and uniform draws so a
@@ -43,10 +52,8 @@ private:
 // Random input as the config's init section asks, drawn in the user's data format order.
 Tensor random_input(const Shape& shape, const InitSpec& init, DataFormat format);
 
-// glorot_uniform kernel and zero bias for a conv layer (Keras defaults); other layers get nothing.
+// Every variable of the node's kind with its Keras default initializer, drawn from the seed and the node's
+// index (glorot_uniform kernels, zero biases, ones for gamma and moving_variance, ...).
 LayerWeights default_weights(const LayerPlan& layer, uint64_t seed);
-
-// Kernel shape in Keras layout for a conv layer.
-std::vector<int64_t> keras_kernel_shape(const LayerPlan& layer);
 
 }  // namespace c1r

@@ -1,8 +1,11 @@
-// The Keras length rules and the per-layer figures derived from them (see SPEC §3).
+// The model graph planned for its input shapes: resolves names to tensors, orders the nodes, asks each kind's
+// row for shapes and figures, and follows the index maps along every path for receptive field and jump.
 #include "plan/plan.hpp"
 
 #include <algorithm>
 #include <limits>
+#include <map>
+#include <set>
 #include <sstream>
 
 #include "core/error.hpp"
@@ -10,139 +13,28 @@
 namespace c1r {
 namespace {
 
-int64_t ceil_div(int64_t a, int64_t b) { return a >= 0 ? (a + b - 1) / b : -((-a) / b); }
-int64_t floor_div(int64_t a, int64_t b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
-
 [[noreturn]] void fail_layer(const ConfigSpec& config, const LayerSpec& layer, size_t index, const std::string& why,
                              const std::string& key = {}) {
     std::string pointer = layer.pointer + (key.empty() ? "" : "/" + key);
     throw Error(ErrorKind::config,
                 config.source + ": " + pointer + ": layer " + std::to_string(index) +
-                    (layer.name.empty() ? "" : " '" + layer.name + "'") + " (" + to_string(layer.type) + "): " + why,
+                    (layer.name.empty() || layer.auto_named ? "" : " '" + layer.name + "'") +
+                    " (" + to_string(layer.type) + "): " + why,
                 pointer);
 }
 
-__extension__ using Wide = __int128;  // tap counts of 2^31-step inputs and kernels multiply past 64 bits
-
-Wide ceil_div_wide(Wide a, Wide b) { return a >= 0 ? (a + b - 1) / b : -((-a) / b); }
-
-// sum_{i=0}^{n-1} floor((a*i + b) / m) for n, a, b >= 0 and m > 0, in O(log) steps (the classic floor_sum).
-Wide floor_sum(Wide n, Wide m, Wide a, Wide b) {
-    Wide sum = 0;
-    while (true) {
-        if (a >= m) sum += n * (n - 1) / 2 * (a / m), a %= m;
-        if (b >= m) sum += n * (b / m), b %= m;
-        Wide y_max = a * n + b;
-        if (y_max < m) return sum;
-        n = y_max / m, b = y_max % m;
-        std::swap(m, a);
-    }
-}
-
-// sum over o in [0, out) of clamp(ceil((c - o*stride) / dilation), 0, kernel): for each output step o, how many
-// taps j satisfy o*stride + j*dilation < c. Closed form, so a kernel or an input of 2^31 steps costs no more
-// than a small one.
-Wide taps_before(Wide c, Wide out, Wide kernel, Wide stride, Wide dilation) {
-    Wide all_taps = std::clamp<Wide>(ceil_div_wide(c - (kernel - 1) * dilation, stride), 0, out);  // f(o) >= kernel
-    Wide some = std::clamp<Wide>(ceil_div_wide(c, stride), 0, out);                               // f(o) >= 1
-    Wide sum = kernel * all_taps;
-    if (some > all_taps) sum += floor_sum(some - all_taps, dilation, stride, c - (some - 1) * stride + dilation - 1);
-    return sum;
-}
-
-// Kernel taps that read real data (not padding), summed over output steps: pairs (o, j) with
-// 0 <= o*stride - pad_left + j*dilation < length. Taps before position `length` minus taps before position 0.
-int64_t conv_taps(int64_t length, int64_t out, int64_t kernel, int64_t stride, int64_t dilation, int64_t pad_left) {
-    Wide taps = taps_before(Wide{length} + pad_left, out, kernel, stride, dilation) -
-                taps_before(Wide{pad_left}, out, kernel, stride, dilation);
-    if (taps > Wide{std::numeric_limits<int64_t>::max()}) throw Error(ErrorKind::config, "size overflow: tap count");
-    return static_cast<int64_t>(taps);
-}
-
-// Taps of a transposed conv that land inside the output window: pairs (i, j) with
-// 0 <= i*stride + j*dilation - crop_left < out, the same count as a conv over `out` steps read by `length` outputs.
-int64_t transpose_taps(int64_t length, int64_t out, int64_t kernel, int64_t stride, int64_t dilation,
-                       int64_t crop_left) {
-    return conv_taps(out, length, kernel, stride, dilation, crop_left);
-}
-
-std::string settings_summary(const LayerSpec& l) {
-    std::ostringstream s;
-    switch (l.type) {
-        case LayerType::conv1d:
-        case LayerType::conv1d_transpose:
-            s << "f" << l.filters << " k" << l.kernel_size << " s" << l.strides;
-            if (l.dilation_rate > 1) s << " d" << l.dilation_rate;
-            if (l.groups > 1) s << " g" << l.groups;
-            if (l.padding.kind == PaddingKind::explicit_pads) s << " pad[" << l.padding.left << "," << l.padding.right << "]";
-            else s << " " << to_string(l.padding.kind);
-            if (l.output_padding) s << " op" << *l.output_padding;
-            if (l.activation != Activation::linear) s << " " << to_string(l.activation);
-            if (!l.use_bias) s << " nobias";
-            break;
-        case LayerType::max_pool1d:
-        case LayerType::avg_pool1d:
-            s << "p" << l.pool_size << " s" << l.strides << " " << to_string(l.padding.kind);
-            break;
-        case LayerType::upsample1d: s << "x" << l.size; break;
-        case LayerType::permute: s << "[" << l.dims[0] << "," << l.dims[1] << "]"; break;
-        case LayerType::reshape: s << "[" << l.target_shape[0] << "," << l.target_shape[1] << "]"; break;
-        case LayerType::activation: s << to_string(l.activation); break;
-    }
-    return s.str();
-}
-
-// The input steps (unclipped interval) that output steps [lo, hi] of a layer read; empty when lo > hi.
-struct Span {
-    int64_t lo, hi;
-};
-Span input_span(const LayerPlan& layer, Span out) {
-    const LayerSpec& s = layer.spec;
+// How a node scales the distance between neighbouring output steps, in input steps.
+double next_jump(double jump, const LayerSpec& s) {
     switch (s.type) {
         case LayerType::conv1d:
+        case LayerType::depthwise_conv1d:
+        case LayerType::separable_conv1d:
         case LayerType::max_pool1d:
-        case LayerType::avg_pool1d: {
-            int64_t dk = dilated_kernel(s.kernel_size, s.type == LayerType::conv1d ? s.dilation_rate : 1);
-            int64_t pad_left = layer.padding ? layer.padding->first : 0;
-            return {out.lo * s.strides - pad_left, out.hi * s.strides - pad_left + dk - 1};
-        }
-        case LayerType::conv1d_transpose: {
-            int64_t dk = dilated_kernel(s.kernel_size, s.dilation_rate);
-            int64_t crop_left = layer.padding ? layer.padding->first : 0;
-            int64_t lo = ceil_div(out.lo + crop_left - (dk - 1), s.strides);
-            int64_t hi = floor_div(out.hi + crop_left, s.strides);
-            lo = std::max<int64_t>(lo, 0);  // steps before the full result's start read nothing
-            hi = std::min<int64_t>(hi, layer.input_shape.length - 1);  // bias-only steps past its end read nothing
-            return {lo, hi};
-        }
-        case LayerType::upsample1d: return {floor_div(out.lo, s.size), floor_div(out.hi, s.size)};
-        default: return out;
+        case LayerType::avg_pool1d: return jump * static_cast<double>(s.strides);
+        case LayerType::conv1d_transpose: return jump / static_cast<double>(s.strides);
+        case LayerType::upsample1d: return jump / static_cast<double>(s.size);
+        default: return jump;
     }
-}
-
-bool mixes_length_and_channels(const LayerPlan& layer) {
-    if (layer.spec.type == LayerType::permute) return layer.spec.dims[0] == 2;
-    if (layer.spec.type == LayerType::reshape) return !(layer.input_shape == layer.output_shape);
-    return false;
-}
-
-// Largest number of stack-input steps one output step of layer `last` depends on, sampled over output positions
-// at the start and the middle (the pattern repeats with the product of the growing layers' factors).
-int64_t receptive_field(const std::vector<LayerPlan>& layers, size_t last) {
-    constexpr int64_t kSamples = 256;
-    int64_t length = layers[last].output_shape.length;
-    int64_t best = 0;
-    auto measure = [&](int64_t o) {
-        Span span{o, o};
-        for (size_t i = last + 1; i-- > 0;) {
-            span = input_span(layers[i], span);
-            if (span.lo > span.hi) return;
-        }
-        best = std::max(best, span.hi - span.lo + 1);
-    };
-    for (int64_t o = 0; o < std::min(length, kSamples); ++o) measure(o);
-    for (int64_t o = length / 2; o < std::min(length, length / 2 + kSamples); ++o) measure(o);
-    return best;
 }
 
 // Bytes oneDNN may take as scratch for a conv that falls back to GEMM (im2col), an upper bound per thread.
@@ -154,230 +46,289 @@ int64_t scratch_estimate(const LayerPlan& layer) {
     return checked_mul(checked_mul(checked_mul(big.length, cin), layer.spec.kernel_size), 4);
 }
 
+Span hull(Span a, Span b) { return {std::min(a.lo, b.lo), std::max(a.hi, b.hi)}; }
+
+// Largest number of model-input steps one output step of node `last` depends on, over every path (the hull of
+// the spans that reach each input), sampled over output positions at the start and the middle (the pattern
+// repeats with the product of the growing layers' factors). 128-bit spans: no index map can overflow.
+int64_t receptive_field(const Plan& plan, size_t last) {
+    constexpr int64_t kSamples = 256;
+    const LayerPlan& node = plan.layers[last];
+    const int64_t length = node.output_shape.length;
+    Wide best = 0;
+    std::vector<std::optional<Span>> spans(plan.tensors.size());
+    auto measure = [&](int64_t o) {
+        std::fill(spans.begin(), spans.end(), std::nullopt);
+        for (int t : node.output_tensors) spans[static_cast<size_t>(t)] = Span{o, o};
+        for (size_t i = last + 1; i-- > 0;) {
+            const LayerPlan& l = plan.layers[i];
+            std::optional<Span> out;
+            for (int t : l.output_tensors)
+                if (auto& s = spans[static_cast<size_t>(t)]) out = out ? hull(*out, *s) : *s;
+            if (!out) continue;
+            const LayerKind& kind = kind_of(l.spec.type);
+            Span in = kind.input_span ? kind.input_span(l, *out) : *out;
+            if (in.lo > in.hi) continue;
+            for (int t : l.input_tensors) {
+                auto& s = spans[static_cast<size_t>(t)];
+                s = s ? hull(*s, in) : in;
+            }
+        }
+        for (int t : plan.input_tensors)
+            if (const auto& s = spans[static_cast<size_t>(t)]) best = std::max(best, s->hi - s->lo + 1);
+    };
+    for (int64_t o = 0; o < std::min(length, kSamples); ++o) measure(o);
+    for (int64_t o = length / 2; o < std::min(length, length / 2 + kSamples); ++o) measure(o);
+    return best > Wide{std::numeric_limits<int64_t>::max()} ? std::numeric_limits<int64_t>::max()
+                                                             : static_cast<int64_t>(best);
+}
+
 int64_t round_up(int64_t value, int64_t multiple) { return checked_mul(ceil_div(value, multiple), multiple); }
+
+// Orders nodes so that each comes after what it reads, keeping the config's order where it may (a chain
+// stays as written). Returns indices into config.layers; a cycle is an error naming its layers.
+std::vector<size_t> topological_order(const ConfigSpec& config, const std::vector<std::vector<int>>& reads_node) {
+    const size_t n = config.layers.size();
+    std::vector<int> waiting(n, 0);
+    std::vector<std::vector<size_t>> readers(n);
+    for (size_t i = 0; i < n; ++i)
+        for (int j : reads_node[i])
+            if (j >= 0) ++waiting[i], readers[static_cast<size_t>(j)].push_back(i);
+    std::set<size_t> ready;
+    for (size_t i = 0; i < n; ++i)
+        if (waiting[i] == 0) ready.insert(i);
+    std::vector<size_t> order;
+    while (!ready.empty()) {
+        size_t i = *ready.begin();
+        ready.erase(ready.begin());
+        order.push_back(i);
+        for (size_t r : readers[i])
+            if (--waiting[r] == 0) ready.insert(r);
+    }
+    if (order.size() != n) {
+        std::string names;
+        for (size_t i = 0; i < n; ++i)
+            if (waiting[i] > 0) names += (names.empty() ? "" : ", ") + ("'" + config.layers[i].name + "'");
+        const LayerSpec& first = *std::find_if(config.layers.begin(), config.layers.end(),
+                                               [&](const LayerSpec& l) { return waiting[&l - &config.layers[0]] > 0; });
+        throw Error(ErrorKind::config,
+                    config.source + ": " + first.pointer + "/inputs: the layers form a cycle: " + names,
+                    first.pointer + "/inputs");
+    }
+    return order;
+}
 
 }  // namespace
 
-int64_t checked_mul(int64_t a, int64_t b) {
-    int64_t out;
-    if (__builtin_mul_overflow(a, b, &out)) throw Error(ErrorKind::config, "size overflow: " + std::to_string(a) + " * " + std::to_string(b) + " does not fit in 64 bits");
-    return out;
-}
-
-int64_t checked_add(int64_t a, int64_t b) {
-    int64_t out;
-    if (__builtin_add_overflow(a, b, &out)) throw Error(ErrorKind::config, "size overflow: " + std::to_string(a) + " + " + std::to_string(b) + " does not fit in 64 bits");
-    return out;
-}
-
-int64_t Shape::elements() const { return checked_mul(checked_mul(batch, length), channels); }
-
-Shape shape_from_dims(const Dims3& dims, DataFormat format) {
-    return format == DataFormat::channels_last ? Shape{dims[0], dims[1], dims[2]} : Shape{dims[0], dims[2], dims[1]};
-}
-
-Dims3 dims_from_shape(const Shape& shape, DataFormat format) {
-    return format == DataFormat::channels_last ? Dims3{shape.batch, shape.length, shape.channels}
-                                               : Dims3{shape.batch, shape.channels, shape.length};
-}
-
-int64_t dilated_kernel(int64_t kernel_size, int64_t dilation_rate) {
-    return checked_add(checked_mul(dilation_rate, kernel_size - 1), 1);
-}
-
-Window conv_window(int64_t length, int64_t kernel, int64_t stride, int64_t dilation, const PaddingSpec& padding) {
-    int64_t dk = dilated_kernel(kernel, dilation);
-    Window w;
-    switch (padding.kind) {
-        case PaddingKind::valid: break;
-        case PaddingKind::same: {
-            int64_t out = ceil_div(length, stride);
-            int64_t total = std::max<int64_t>(checked_add(checked_mul(out - 1, stride), dk) - length, 0);
-            w.pad_left = total / 2;  // TensorFlow puts the odd step on the right
-            w.pad_right = total - w.pad_left;
-            break;
-        }
-        case PaddingKind::causal: w.pad_left = dk - 1; break;
-        case PaddingKind::explicit_pads:
-            w.pad_left = padding.left;
-            w.pad_right = padding.right;
-            break;
+bool Plan::is_chain() const {
+    if (input_tensors.size() != 1 || output_tensors.size() != 1) return false;
+    for (size_t i = 0; i < layers.size(); ++i) {
+        const auto& l = layers[i];
+        if (l.input_tensors.size() != 1 || l.output_tensors.size() != 1) return false;
+        int expected = i == 0 ? input_tensors[0] : layers[i - 1].output_tensors[0];
+        if (l.input_tensors[0] != expected) return false;
     }
-    int64_t padded = checked_add(checked_add(length, w.pad_left), w.pad_right);
-    w.output_length = padded >= dk ? (padded - dk) / stride + 1 : 0;
-    return w;
+    return output_tensors[0] == layers.back().output_tensors[0];
 }
 
-TransposeWindow transpose_window(int64_t length, int64_t kernel, int64_t stride, int64_t dilation,
-                                 PaddingKind padding, std::optional<int64_t> output_padding) {
-    int64_t dk = dilated_kernel(kernel, dilation);
-    TransposeWindow w;
-    w.full_length = checked_add(checked_mul(length - 1, stride), dk);
-    if (padding == PaddingKind::valid) {
-        int64_t extra = output_padding ? *output_padding : std::max(dk, stride) - dk;
-        w.output_length = checked_add(w.full_length, extra);
-        w.crop_left = 0;
-    } else {
-        w.output_length = output_padding ? checked_add(checked_mul(length - 1, stride), dk % 2 + *output_padding)
-                                         : checked_mul(length, stride);
-        w.crop_left = std::max<int64_t>(w.full_length - w.output_length, 0) / 2;
-    }
-    w.crop_right = w.full_length - w.output_length - w.crop_left;
-    return w;
-}
-
-Plan make_plan(const ConfigSpec& config, const Shape& input_shape) {
+Plan make_plan(const ConfigSpec& config, const std::vector<Shape>& input_shapes) {
     Plan plan;
     plan.data_format = config.data_format;
-    plan.input_shape = input_shape;
-    Shape shape = input_shape;
-    double jump = 1.0;
-    bool rf_defined = true;
-    int64_t bytes = checked_mul(input_shape.elements(), 2 * 4);  // user and primitive copies
-    int64_t scratch = 0;
-    for (size_t i = 0; i < config.layers.size(); ++i) {
+    const auto inputs = config.inputs();
+    std::map<std::string, int> tensor_by_name;
+    for (size_t k = 0; k < inputs.size(); ++k) {
+        TensorInfo t{inputs[k]->name, input_shapes.at(k)};
+        tensor_by_name[t.name] = static_cast<int>(plan.tensors.size());
+        plan.input_tensors.push_back(static_cast<int>(plan.tensors.size()));
+        plan.tensors.push_back(t);
+    }
+    plan.input_shape = input_shapes.at(0);
+
+    // Which config layer each layer reads: -1 for model inputs; names resolved once.
+    const size_t n = config.layers.size();
+    std::map<std::string, size_t> layer_by_name;
+    for (size_t i = 0; i < n; ++i) layer_by_name[config.layers[i].name] = i;
+    struct Ref {
+        int layer = -1;  // config index, or -1 for a model input
+        int output = 0;
+        std::string input;  // model input name when layer == -1
+    };
+    std::vector<std::vector<Ref>> refs(n);
+    std::vector<std::vector<int>> reads_node(n);
+    for (size_t i = 0; i < n; ++i) {
         const LayerSpec& s = config.layers[i];
-        LayerPlan layer;
-        layer.index = i;
-        layer.spec = s;
-        layer.input_shape = shape;
-        layer.summary = settings_summary(s);
-        Shape out = shape;
-        try {  // a size overflow inside a layer is reported as that layer's
-        switch (s.type) {
-            case LayerType::conv1d: {
-                if (shape.channels % s.groups != 0)
-                    fail_layer(config, s, i,
-                               "input channels (" + std::to_string(shape.channels) + ") must be divisible by groups (" +
-                                   std::to_string(s.groups) + ")",
-                               "groups");
-                Window w = conv_window(shape.length, s.kernel_size, s.strides, s.dilation_rate, s.padding);
-                int64_t dk = dilated_kernel(s.kernel_size, s.dilation_rate);
-                if (w.output_length < 1) {
-                    int64_t padded = shape.length + w.pad_left + w.pad_right;
-                    std::string pads = w.pad_left + w.pad_right ? " + padding " + std::to_string(w.pad_left + w.pad_right) : "";
-                    fail_layer(config, s, i,
-                               "output length would be < 1: input length " + std::to_string(shape.length) + pads +
-                                   " = " + std::to_string(padded) + " is shorter than the dilated kernel " +
-                                   std::to_string(dk) + " (= " + std::to_string(s.dilation_rate) + "*(" +
-                                   std::to_string(s.kernel_size) + "-1)+1); an input of length >= " +
-                                   std::to_string(dk - w.pad_left - w.pad_right) + " or padding \"same\" would work");
+        std::vector<std::string> names = s.inputs;
+        if (names.empty()) names.push_back(i == 0 ? inputs[0]->name : config.layers[i - 1].name);
+        for (size_t k = 0; k < names.size(); ++k) {
+            std::string name = names[k];
+            int output = 0;
+            if (auto colon = name.rfind(':'); colon != std::string::npos && !layer_by_name.count(name)) {
+                try {
+                    output = std::stoi(name.substr(colon + 1));
+                    name = name.substr(0, colon);
+                } catch (const std::exception&) {
                 }
-                out = {shape.batch, w.output_length, s.filters};
-                layer.padding = std::pair{w.pad_left, w.pad_right};
-                int64_t cin_per_group = shape.channels / s.groups;
-                layer.params = checked_add(checked_mul(checked_mul(s.kernel_size, cin_per_group), s.filters),
-                                           s.use_bias ? s.filters : 0);
-                int64_t taps = conv_taps(shape.length, w.output_length, s.kernel_size, s.strides, s.dilation_rate,
-                                         w.pad_left);
-                layer.flops = checked_mul(checked_mul(checked_mul(2 * shape.batch, s.filters), cin_per_group), taps);
-                jump *= static_cast<double>(s.strides);
-                break;
             }
-            case LayerType::conv1d_transpose: {
-                TransposeWindow w = transpose_window(shape.length, s.kernel_size, s.strides, s.dilation_rate,
-                                                     s.padding.kind, s.output_padding);
-                if (w.output_length < 1)
-                    fail_layer(config, s, i,
-                               "output length would be < 1: (" + std::to_string(shape.length) + "-1)*" +
-                                   std::to_string(s.strides) + " + ... = " + std::to_string(w.output_length));
-                out = {shape.batch, w.output_length, s.filters};
-                layer.padding = std::pair{w.crop_left, w.crop_right};
-                layer.params = checked_add(checked_mul(checked_mul(s.kernel_size, shape.channels), s.filters),
-                                           s.use_bias ? s.filters : 0);
-                int64_t taps = transpose_taps(shape.length, w.output_length, s.kernel_size, s.strides,
-                                              s.dilation_rate, w.crop_left);
-                layer.flops = checked_mul(checked_mul(checked_mul(2 * shape.batch, s.filters), shape.channels), taps);
-                jump /= static_cast<double>(s.strides);
-                break;
+            Ref ref;
+            ref.output = output;
+            if (auto it = layer_by_name.find(name); it != layer_by_name.end()) {
+                if (it->second == i)
+                    fail_layer(config, s, i, "reads its own output", "inputs/" + std::to_string(k));
+                ref.layer = static_cast<int>(it->second);
+            } else if (tensor_by_name.count(name)) {
+                ref.input = name;
+            } else {
+                std::string known;
+                for (const auto* in : inputs) known += (known.empty() ? "" : ", ") + in->name;
+                fail_layer(config, s, i,
+                           "reads \"" + names[k] + "\", which is neither a layer nor a model input (inputs: " +
+                               known + ")",
+                           "inputs/" + std::to_string(k));
             }
-            case LayerType::max_pool1d:
-            case LayerType::avg_pool1d: {
-                Window w = conv_window(shape.length, s.pool_size, s.strides, 1, s.padding);
-                if (w.output_length < 1)
-                    fail_layer(config, s, i,
-                               "output length would be < 1: input length " + std::to_string(shape.length) +
-                                   " is shorter than pool_size " + std::to_string(s.pool_size) +
-                                   "; an input of length >= " + std::to_string(s.pool_size) +
-                                   " or padding \"same\" would work");
-                out = {shape.batch, w.output_length, shape.channels};
-                layer.padding = std::pair{w.pad_left, w.pad_right};
-                int64_t taps = conv_taps(shape.length, w.output_length, s.pool_size, s.strides, 1, w.pad_left);
-                layer.flops = checked_mul(checked_mul(shape.batch, shape.channels), taps);
-                jump *= static_cast<double>(s.strides);
-                break;
-            }
-            case LayerType::upsample1d:
-                out = {shape.batch, checked_mul(shape.length, s.size), shape.channels};
-                jump /= static_cast<double>(s.size);
-                break;
-            case LayerType::permute:
-                if (s.dims[0] == 2) out = {shape.batch, shape.channels, shape.length};
-                break;
-            case LayerType::reshape: {
-                // target_shape is in the config's data format, over the per-sample tensor in that format's order.
-                Dims3 in = dims_from_shape(shape, config.data_format);
-                int64_t total = checked_mul(in[1], in[2]);
-                int64_t known = 1;
-                for (int64_t t : s.target_shape)
-                    if (t != -1) known = checked_mul(known, t);
-                Dims3 target{shape.batch, s.target_shape[0], s.target_shape[1]};
-                for (size_t k = 1; k < 3; ++k) {
-                    if (target[k] == -1) {
-                        if (total % known != 0)
-                            fail_layer(config, s, i,
-                                       "cannot reshape " + std::to_string(in[1]) + "x" + std::to_string(in[2]) + " = " +
-                                           std::to_string(total) + " values per sample: not divisible by " +
-                                           std::to_string(known),
-                                       "target_shape");
-                        target[k] = total / known;
-                        known = total;
-                    }
-                }
-                if (known != total)
-                    fail_layer(config, s, i,
-                               "cannot reshape " + std::to_string(in[1]) + "x" + std::to_string(in[2]) + " = " +
-                                   std::to_string(total) + " values per sample into " + std::to_string(target[1]) +
-                                   "x" + std::to_string(target[2]) + " = " + std::to_string(known),
-                               "target_shape");
-                out = shape_from_dims(target, config.data_format);
-                break;
-            }
-            case LayerType::activation: break;
+            refs[i].push_back(ref);
+            reads_node[i].push_back(ref.layer);
         }
-        layer.output_shape = out;
-        bytes = checked_add(bytes, checked_mul(checked_mul(round_up(out.channels, 16), out.batch),
-                                               checked_mul(out.length, 4)));
-        bytes = checked_add(bytes, checked_mul(layer.params, 2 * 4));
-        scratch = std::max(scratch, scratch_estimate(layer));
-        plan.total_params = checked_add(plan.total_params, layer.params);
-        plan.total_flops = checked_add(plan.total_flops, layer.flops);
+        const LayerKind& kind = kind_of(s.type);
+        const int count = static_cast<int>(refs[i].size());
+        if (count < kind.min_inputs || (kind.max_inputs >= 0 && count > kind.max_inputs))
+            fail_layer(config, s, i,
+                       "reads " + std::to_string(count) + " tensor" + (count == 1 ? "" : "s") + " but takes " +
+                           (kind.max_inputs < 0 ? "at least " + std::to_string(kind.min_inputs)
+                                                : std::to_string(kind.min_inputs)),
+                       "inputs");
+    }
+    std::vector<size_t> order = topological_order(config, reads_node);
+
+    const PlanContext context{config.data_format, config.source};
+    std::vector<int> node_of_layer(n, -1);
+    int64_t bytes = 0;
+    for (int t : plan.input_tensors) bytes = checked_add(bytes, checked_mul(plan.tensors[t].shape.elements(), 2 * 4));
+    int64_t scratch = 0;
+    std::vector<std::optional<double>> jump(plan.tensors.size(), 1.0);
+    std::vector<bool> rf_defined(plan.tensors.size(), true);
+    for (size_t i : order) {
+        const LayerSpec& s = config.layers[i];
+        const size_t index = plan.layers.size();
+        LayerPlan layer;
+        layer.index = index;
+        layer.spec = s;
+        for (const Ref& ref : refs[i]) {
+            int tensor = -1;
+            if (ref.layer < 0) {
+                tensor = tensor_by_name.at(ref.input);
+            } else {
+                const LayerPlan& producer = plan.layers[static_cast<size_t>(node_of_layer[ref.layer])];
+                if (ref.output < 0 || static_cast<size_t>(ref.output) >= producer.output_tensors.size())
+                    fail_layer(config, s, index,
+                               "reads output " + std::to_string(ref.output) + " of '" + producer.spec.name +
+                                   "', which has " + std::to_string(producer.output_tensors.size()),
+                               "inputs");
+                tensor = producer.output_tensors[static_cast<size_t>(ref.output)];
+            }
+            layer.input_tensors.push_back(tensor);
+            layer.input_shapes.push_back(plan.tensors[static_cast<size_t>(tensor)].shape);
+        }
+        layer.input_shape = layer.input_shapes[0];
+        const LayerKind& kind = kind_of(s.type);
+        layer.summary = kind.summary(s);
+        try {  // a size overflow inside a layer is reported as that layer's
+            kind.plan(layer, context);
+            if (layer.output_shapes.empty()) layer.output_shapes = {layer.output_shape};
+            if (kind.variables)
+                for (const Variable& v : kind.variables(layer)) layer.params = checked_add(layer.params, v.elements());
+            for (const Shape& out : layer.output_shapes)
+                bytes = checked_add(bytes, checked_mul(checked_mul(round_up(out.channels, 16), out.batch),
+                                                       checked_mul(out.length, 4)));
+            bytes = checked_add(bytes, checked_mul(layer.params, 2 * 4));
+            scratch = std::max(scratch, scratch_estimate(layer));
+            plan.total_params = checked_add(plan.total_params, layer.params);
+            plan.total_flops = checked_add(plan.total_flops, layer.flops);
+        } catch (const LayerError& e) {
+            fail_layer(config, s, index, e.message, e.key);
         } catch (const Error& e) {
             if (!e.pointer().empty()) throw;  // already names its layer
-            fail_layer(config, s, i, e.what());
+            fail_layer(config, s, index, e.what());
         }
+        // Receptive field and jump: defined while no path mixes length and channels; the jump only where
+        // every path agrees.
+        bool defined = !(kind.mixes_axes && kind.mixes_axes(layer));
+        std::optional<double> in_jump = jump[static_cast<size_t>(layer.input_tensors[0])];
+        for (int t : layer.input_tensors) {
+            defined = defined && rf_defined[static_cast<size_t>(t)];
+            if (jump[static_cast<size_t>(t)] != in_jump) in_jump.reset();
+        }
+        for (size_t k = 0; k < layer.output_shapes.size(); ++k) {
+            TensorInfo t{k == 0 ? s.name : s.name + ":" + std::to_string(k), layer.output_shapes[k],
+                         static_cast<int>(index), static_cast<int>(k)};
+            layer.output_tensors.push_back(static_cast<int>(plan.tensors.size()));
+            plan.tensors.push_back(t);
+            jump.push_back(in_jump ? std::optional<double>(next_jump(*in_jump, s)) : std::nullopt);
+            rf_defined.push_back(defined);
+        }
+        for (int t : layer.input_tensors) plan.tensors[static_cast<size_t>(t)].readers.push_back(static_cast<int>(index));
+        node_of_layer[i] = static_cast<int>(index);
         plan.layers.push_back(std::move(layer));
-        if (mixes_length_and_channels(plan.layers.back())) rf_defined = false;
-        if (rf_defined) {
-            plan.layers.back().receptive_field = receptive_field(plan.layers, i);
-            plan.layers.back().jump = jump;
+        LayerPlan& added = plan.layers.back();
+        if (defined) {
+            added.receptive_field = receptive_field(plan, index);
+            added.jump = jump[static_cast<size_t>(added.output_tensors[0])];
         }
-        shape = out;
     }
-    plan.output_shape = shape;
-    bytes = checked_add(bytes, checked_mul(shape.elements(), 4));  // the user-layout copy of the output
+
+    // Outputs: as the config names them, else the last layer.
+    if (config.outputs.empty()) {
+        plan.output_tensors.push_back(plan.layers.back().output_tensors[0]);
+        if (plan.layers.back().spec.type == LayerType::bidirectional && plan.layers.back().spec.merge_mode == "none")
+            plan.output_tensors.push_back(plan.layers.back().output_tensors[1]);
+    }
+    for (size_t k = 0; k < config.outputs.size(); ++k) {
+        auto it = std::find_if(plan.tensors.begin(), plan.tensors.end(),
+                               [&](const TensorInfo& t) { return t.name == config.outputs[k] && t.producer >= 0; });
+        if (it == plan.tensors.end())
+            throw Error(ErrorKind::config,
+                        config.source + ": /outputs/" + std::to_string(k) + ": \"" + config.outputs[k] +
+                            "\" is not a layer of the model",
+                        "/outputs/" + std::to_string(k));
+        plan.output_tensors.push_back(static_cast<int>(it - plan.tensors.begin()));
+    }
+    plan.output_shape = plan.tensors[static_cast<size_t>(plan.output_tensors[0])].shape;
+    // A batch normalisation that is the only reader of a linear conv or dense folds into its weights.
+    for (auto& bn : plan.layers) {
+        if (bn.spec.type != LayerType::batch_normalization) continue;
+        const TensorInfo& t = plan.tensors[static_cast<size_t>(bn.input_tensors[0])];
+        if (t.producer < 0 || t.readers.size() != 1) continue;
+        const LayerPlan& conv = plan.layers[static_cast<size_t>(t.producer)];
+        const LayerType type = conv.spec.type;
+        const bool foldable = type == LayerType::conv1d || type == LayerType::conv1d_transpose ||
+                              type == LayerType::dense || type == LayerType::separable_conv1d;
+        bool shared = !conv.spec.shared_with.empty();
+        for (const auto& other : plan.layers) shared |= other.spec.shared_with == conv.spec.name;
+        const bool is_output = std::find(plan.output_tensors.begin(), plan.output_tensors.end(),
+                                         bn.input_tensors[0]) != plan.output_tensors.end();
+        if (!foldable || shared || is_output || conv.output_tensors.size() != 1 ||
+            conv.spec.activation.fn != Activation::linear)
+            continue;
+        bn.folded_into = conv.index;
+        bn.summary += (bn.summary.empty() ? "" : " ") + std::string("folded into layer ") + std::to_string(conv.index);
+    }
+    for (int t : plan.output_tensors)  // the user-layout copy of each output
+        bytes = checked_add(bytes, checked_mul(plan.tensors[static_cast<size_t>(t)].shape.elements(), 4));
     plan.memory_bytes = checked_add(bytes, scratch);
     return plan;
 }
 
 std::string shape_text(const Shape& shape, DataFormat format) {
-    Dims3 d = dims_from_shape(shape, format);
-    return "(" + std::to_string(d[0]) + ", " + std::to_string(d[1]) + ", " + std::to_string(d[2]) + ")";
+    std::vector<int64_t> d = user_dims(shape, format);
+    std::string s = "(";
+    for (size_t i = 0; i < d.size(); ++i) s += (i ? ", " : "") + std::to_string(d[i]);
+    return s + ")";
 }
 
 std::string shape_text_x(const Shape& shape, DataFormat format) {
-    Dims3 d = dims_from_shape(shape, format);
-    return std::to_string(d[0]) + "x" + std::to_string(d[1]) + "x" + std::to_string(d[2]);
+    std::vector<int64_t> d = user_dims(shape, format);
+    std::string s;
+    for (size_t i = 0; i < d.size(); ++i) s += (i ? "x" : "") + std::to_string(d[i]);
+    return s;
 }
 
 std::string benchdnn_descriptor(const LayerPlan& layer) {

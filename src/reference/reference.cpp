@@ -1,25 +1,22 @@
-// Direct-loop reference of every layer type, written from the Keras definitions (SPEC §3).
+// Direct-loop references of the convolutions, pooling, upsampling and permute (SPEC §3), and the dispatch
+// of every kind's reference (reference/kinds.hpp). Deliberately shares nothing with the oneDNN executor but
+// the plan's shapes and paddings.
 #include "reference/reference.hpp"
 
 #include <cmath>
 #include <limits>
 
-namespace c1r {
+#include "reference/kinds.hpp"
 
-double apply_activation(Activation activation, double x) {
-    switch (activation) {
-        case Activation::linear: return x;
-        case Activation::relu: return x > 0 ? x : 0;
-        case Activation::tanh: return std::tanh(x);
-        case Activation::sigmoid: return 1.0 / (1.0 + std::exp(-x));
-        case Activation::gelu: return 0.5 * x * (1.0 + std::erf(x / std::sqrt(2.0)));
-        case Activation::elu: return x > 0 ? x : std::expm1(x);
-        case Activation::swish: return x / (1.0 + std::exp(-x));
-    }
-    return x;
+namespace c1r {
+namespace ref {
+namespace {
+
+// Per-value activations in the loops; softmax-like ones run over the whole output afterwards.
+double value_activation(const ActivationSpec& a, double x) {
+    return a.fn == Activation::softmax || a.fn == Activation::log_softmax ? x : activation(a, x);
 }
 
-namespace {
 
 Tensor conv1d(const LayerPlan& p, const Tensor& in, const LayerWeights& w) {
     const LayerSpec& s = p.spec;
@@ -30,15 +27,15 @@ Tensor conv1d(const LayerPlan& p, const Tensor& in, const LayerWeights& w) {
         for (int64_t o = 0; o < out.shape.length; ++o)
             for (int64_t f = 0; f < s.filters; ++f) {
                 const int64_t g = f / cout_g;
-                double acc = w.bias.empty() ? 0.0 : w.bias[f];
+                double acc = w.var("bias").empty() ? 0.0 : w.var("bias")[f];
                 for (int64_t j = 0; j < s.kernel_size; ++j) {
                     const int64_t i = o * s.strides - pad_left + j * s.dilation_rate;
                     if (i < 0 || i >= in.shape.length) continue;  // zero padding
                     for (int64_t c = 0; c < cin_g; ++c)
                         acc += static_cast<double>(in.at(n, i, g * cin_g + c)) *
-                               w.kernel[(j * cin_g + c) * s.filters + f];  // Keras (k, Cin/g, filters)
+                               w.var("kernel")[(j * cin_g + c) * s.filters + f];  // Keras (k, Cin/g, filters)
                 }
-                out.at(n, o, f) = static_cast<float>(apply_activation(s.activation, acc));
+                out.at(n, o, f) = static_cast<float>(value_activation(s.activation, acc));
             }
     return out;
 }
@@ -60,21 +57,21 @@ Tensor conv1d_transpose(const LayerPlan& p, const Tensor& in, const LayerWeights
                 for (int64_t f = 0; f < s.filters; ++f) {
                     double sum = 0.0;
                     for (int64_t c = 0; c < cin; ++c)
-                        sum += static_cast<double>(in.at(n, i, c)) * w.kernel[(j * s.filters + f) * cin + c];
+                        sum += static_cast<double>(in.at(n, i, c)) * w.var("kernel")[(j * s.filters + f) * cin + c];
                     acc[o * s.filters + f] += sum;  // Keras (k, filters, Cin)
                 }
             }
         for (int64_t o = 0; o < lout; ++o)
             for (int64_t f = 0; f < s.filters; ++f) {
-                double v = acc[o * s.filters + f] + (w.bias.empty() ? 0.0 : w.bias[f]);
-                out.at(n, o, f) = static_cast<float>(apply_activation(s.activation, v));
+                double v = acc[o * s.filters + f] + (w.var("bias").empty() ? 0.0 : w.var("bias")[f]);
+                out.at(n, o, f) = static_cast<float>(value_activation(s.activation, v));
             }
     }
     return out;
 }
 
 // Max ignores padding (as -inf); average divides by the number of real steps in the window (Keras/TF).
-Tensor pool(const LayerPlan& p, const Tensor& in) {
+Tensor pool_(const LayerPlan& p, const Tensor& in) {
     const LayerSpec& s = p.spec;
     const bool is_max = s.type == LayerType::max_pool1d;
     Tensor out{p.output_shape, std::vector<float>(static_cast<size_t>(p.output_shape.elements()))};
@@ -95,7 +92,7 @@ Tensor pool(const LayerPlan& p, const Tensor& in) {
     return out;
 }
 
-Tensor upsample(const LayerPlan& p, const Tensor& in) {
+Tensor upsample_(const LayerPlan& p, const Tensor& in) {
     Tensor out{p.output_shape, std::vector<float>(static_cast<size_t>(p.output_shape.elements()))};
     for (int64_t n = 0; n < out.shape.batch; ++n)
         for (int64_t o = 0; o < out.shape.length; ++o)
@@ -103,7 +100,7 @@ Tensor upsample(const LayerPlan& p, const Tensor& in) {
     return out;
 }
 
-Tensor permute(const LayerPlan& p, const Tensor& in) {
+Tensor permute_(const LayerPlan& p, const Tensor& in) {
     if (p.spec.dims[0] == 1) return in;
     Tensor out{p.output_shape, std::vector<float>(in.data.size())};
     for (int64_t n = 0; n < in.shape.batch; ++n)
@@ -112,31 +109,108 @@ Tensor permute(const LayerPlan& p, const Tensor& in) {
     return out;
 }
 
-// Reshape reads the per-sample values in the data format's row-major order and writes them back in that order.
-Tensor reshape(const LayerPlan& p, const Tensor& in, DataFormat format) {
-    std::vector<float> flat = tensor_to_user_order(in, format);
-    return tensor_from_user_order(p.output_shape, flat.data(), format);
-}
 
 }  // namespace
 
-Tensor reference_layer(const LayerPlan& layer, const Tensor& input, const LayerWeights& weights,
-                       DataFormat format) {
-    switch (layer.spec.type) {
-        case LayerType::conv1d: return conv1d(layer, input, weights);
-        case LayerType::conv1d_transpose: return conv1d_transpose(layer, input, weights);
+Outputs conv(const LayerPlan& p, const Inputs& in, const LayerWeights& w, DataFormat) {
+    Tensor out = p.spec.type == LayerType::conv1d ? conv1d(p, *in[0], w) : conv1d_transpose(p, *in[0], w);
+    if (p.spec.activation.fn == Activation::softmax || p.spec.activation.fn == Activation::log_softmax)
+        activate(p.spec.activation, out);
+    return {std::move(out)};
+}
+// DepthwiseConv1D: output channel c*M + m reads input channel c with kernel[t][c][m]; SeparableConv1D then
+// applies pointwise_kernel (1, Cin*M, filters), the bias and the activation.
+Outputs depthwise(const LayerPlan& p, const Inputs& in, const LayerWeights& w, DataFormat) {
+    const LayerSpec& s = p.spec;
+    const Tensor& x = *in[0];
+    const bool separable = s.type == LayerType::separable_conv1d;
+    const int64_t cin = x.shape.channels, m = s.depth_multiplier, lout = p.output_shape.length;
+    const auto& kernel = separable ? w.var("depthwise_kernel") : (w.vars.count("kernel") ? w.var("kernel") : w.var("depthwise_kernel"));
+    std::vector<double> mid(static_cast<size_t>(x.shape.batch * lout * cin * m));
+    for (int64_t n = 0; n < x.shape.batch; ++n)
+        for (int64_t o = 0; o < lout; ++o)
+            for (int64_t c = 0; c < cin; ++c)
+                for (int64_t mm = 0; mm < m; ++mm) {
+                    double acc = 0;
+                    for (int64_t j = 0; j < s.kernel_size; ++j) {
+                        const int64_t i = o * s.strides - p.padding->first + j * s.dilation_rate;
+                        if (i < 0 || i >= x.shape.length) continue;
+                        acc += static_cast<double>(x.at(n, i, c)) * kernel[(j * cin + c) * m + mm];
+                    }
+                    mid[((n * lout + o) * cin + c) * m + mm] = acc;
+                }
+    Tensor out{p.output_shape, std::vector<float>(static_cast<size_t>(p.output_shape.elements()))};
+    const auto& bias = w.var("bias");
+    const int64_t depth = cin * m, f_out = p.output_shape.channels;
+    const auto& pw = w.var("pointwise_kernel");
+    for (int64_t n = 0; n < x.shape.batch; ++n)
+        for (int64_t o = 0; o < lout; ++o)
+            for (int64_t f = 0; f < f_out; ++f) {
+                double v = 0;
+                if (separable)
+                    for (int64_t d = 0; d < depth; ++d) v += mid[(n * lout + o) * depth + d] * pw[d * f_out + f];
+                else v = mid[(n * lout + o) * depth + f];
+                if (!bias.empty()) v += bias[f];
+                out.at(n, o, f) = static_cast<float>(value_activation(s.activation, v));
+            }
+    if (s.activation.fn == Activation::softmax || s.activation.fn == Activation::log_softmax) activate(s.activation, out);
+    return {std::move(out)};
+}
+
+Outputs pool(const LayerPlan& p, const Inputs& in, const LayerWeights&, DataFormat) { return {ref::pool_(p, *in[0])}; }
+Outputs upsample(const LayerPlan& p, const Inputs& in, const LayerWeights&, DataFormat) { return {upsample_(p, *in[0])}; }
+Outputs permute(const LayerPlan& p, const Inputs& in, const LayerWeights&, DataFormat) { return {permute_(p, *in[0])}; }
+
+}  // namespace ref
+
+std::vector<Tensor> reference_node(const LayerPlan& p, const std::vector<const Tensor*>& inputs,
+                                   const LayerWeights& w, DataFormat f) {
+    switch (p.spec.type) {
+        case LayerType::conv1d:
+        case LayerType::conv1d_transpose: return ref::conv(p, inputs, w, f);
+        case LayerType::depthwise_conv1d:
+        case LayerType::separable_conv1d: return ref::depthwise(p, inputs, w, f);
         case LayerType::max_pool1d:
-        case LayerType::avg_pool1d: return pool(layer, input);
-        case LayerType::upsample1d: return upsample(layer, input);
-        case LayerType::permute: return permute(layer, input);
-        case LayerType::reshape: return reshape(layer, input, format);
-        case LayerType::activation: {
-            Tensor out = input;
-            for (auto& v : out.data) v = static_cast<float>(apply_activation(layer.spec.activation, v));
-            return out;
-        }
+        case LayerType::avg_pool1d: return ref::pool(p, inputs, w, f);
+        case LayerType::global_max_pool1d:
+        case LayerType::global_avg_pool1d: return ref::global_pool(p, inputs, w, f);
+        case LayerType::upsample1d: return ref::upsample(p, inputs, w, f);
+        case LayerType::zero_padding1d:
+        case LayerType::cropping1d: return ref::edges(p, inputs, w, f);
+        case LayerType::permute: return ref::permute(p, inputs, w, f);
+        case LayerType::reshape:
+        case LayerType::flatten: return ref::reshape(p, inputs, w, f);
+        case LayerType::dropout: return ref::identity(p, inputs, w, f);
+        case LayerType::repeat_vector: return ref::repeat(p, inputs, w, f);
+        case LayerType::dense:
+        case LayerType::time_distributed: return ref::dense(p, inputs, w, f);
+        case LayerType::embedding: return ref::embedding(p, inputs, w, f);
+        case LayerType::batch_normalization:
+        case LayerType::layer_normalization: return ref::norm(p, inputs, w, f);
+        case LayerType::activation:
+        case LayerType::relu:
+        case LayerType::leaky_relu:
+        case LayerType::elu:
+        case LayerType::softmax: return ref::activation_layer(p, inputs, w, f);
+        case LayerType::prelu: return ref::prelu(p, inputs, w, f);
+        case LayerType::add:
+        case LayerType::subtract:
+        case LayerType::multiply:
+        case LayerType::average:
+        case LayerType::maximum:
+        case LayerType::minimum: return ref::merge(p, inputs, w, f);
+        case LayerType::concatenate: return ref::concat(p, inputs, w, f);
+        case LayerType::lstm:
+        case LayerType::gru:
+        case LayerType::simple_rnn:
+        case LayerType::bidirectional: return ref::recurrent(p, inputs, w, f);
+        case LayerType::count_: break;
     }
-    return input;
+    return {};
+}
+
+Tensor reference_layer(const LayerPlan& layer, const Tensor& input, const LayerWeights& weights, DataFormat format) {
+    return reference_node(layer, {&input}, weights, format).at(0);
 }
 
 }  // namespace c1r

@@ -16,6 +16,8 @@
 #include "core/interrupt.hpp"
 #include "io/npy.hpp"
 #include "reference/reference.hpp"
+#include "layers/kind.hpp"
+#include <map>
 
 namespace c1r {
 namespace {
@@ -87,36 +89,81 @@ struct Verification {
     std::vector<std::pair<double, double>> per_layer;  // abs, rel
 };
 
-// Runs the reference chain from the same input and weights and compares every layer's output.
-Verification verify(const Plan& plan, const Network& network, const Tensor& input,
+// Runs the reference graph from the same inputs and (unfolded) weights and compares every node's outputs.
+Verification verify(const Plan& plan, const Network& network, const std::vector<Tensor>& inputs,
                     const std::vector<LayerWeights>& weights, DType dtype, const Deadline& deadline) {
     Verification v;
     v.summary.tolerance = dtype == DType::bf16 ? 3e-2 : 1e-4;
-    Tensor current = input;
+    std::vector<Tensor> tensors(plan.tensors.size());
+    for (size_t k = 0; k < plan.input_tensors.size(); ++k) tensors[static_cast<size_t>(plan.input_tensors[k])] = inputs[k];
     for (size_t i = 0; i < plan.layers.size(); ++i) {
-        current = reference_layer(plan.layers[i], current, weights[i], plan.data_format);
+        const LayerPlan& node = plan.layers[i];
+        std::vector<const Tensor*> in;
+        for (int t : node.input_tensors) in.push_back(&tensors[static_cast<size_t>(t)]);
+        std::vector<Tensor> out = reference_node(node, in, weights[i], plan.data_format);
         deadline.check();
-        if (network.units()[i].includes_next_activation) {
-            v.per_layer.emplace_back(NAN, NAN);  // its output already holds the next layer's activation
+        // A node whose output already holds the next node's activation or folded normalisation is compared there.
+        bool absorbed = network.units()[i].includes_next_activation;
+        for (const auto& other : plan.layers) absorbed |= other.folded_into == i;
+        double max_abs = 0, rel = 0;
+        for (size_t k = 0; k < out.size(); ++k) {
+            if (!absorbed) {
+                Tensor got = network.layer_output(i, k);
+                double abs_k = 0, scale = 0;
+                for (size_t e = 0; e < out[k].data.size(); ++e) {
+                    double diff = std::fabs(static_cast<double>(got.data[e]) - out[k].data[e]);
+                    if (std::isnan(got.data[e])) diff = INFINITY;
+                    abs_k = std::max(abs_k, diff);
+                    scale = std::max(scale, std::fabs(static_cast<double>(out[k].data[e])));
+                }
+                // Relative to the node's largest reference value: long sums make per-element ratios meaningless near zero.
+                double rel_k = abs_k == 0 ? 0 : abs_k / std::max(scale, 1e-30);
+                max_abs = std::max(max_abs, abs_k);
+                rel = std::max(rel, rel_k);
+            }
+            tensors[static_cast<size_t>(node.output_tensors[k])] = std::move(out[k]);
+        }
+        if (absorbed) {
+            v.per_layer.emplace_back(NAN, NAN);
             continue;
         }
-        Tensor got = network.layer_output(i);
-        double max_abs = 0, scale = 0;
-        for (size_t k = 0; k < current.data.size(); ++k) {
-            double diff = std::fabs(static_cast<double>(got.data[k]) - current.data[k]);
-            if (std::isnan(got.data[k])) diff = INFINITY;
-            max_abs = std::max(max_abs, diff);
-            scale = std::max(scale, std::fabs(static_cast<double>(current.data[k])));
-        }
-        // Relative to the layer's largest reference value: long sums make per-element ratios meaningless near zero.
-        double rel = max_abs / std::max(scale, 1e-30);
-        if (max_abs == 0) rel = 0;
         v.per_layer.emplace_back(max_abs, rel);
         v.summary.max_abs_error = std::max(v.summary.max_abs_error, max_abs);
         v.summary.max_rel_error = std::max(v.summary.max_rel_error, rel);
     }
     v.summary.passed = v.summary.max_rel_error <= v.summary.tolerance;
     return v;
+}
+
+// Folds each batch normalisation that the plan marks into its conv's or dense's kernel and bias:
+// g = gamma / sqrt(moving_variance + eps); kernel[..., f] *= g[f]; bias = (bias - moving_mean) * g + beta.
+std::vector<LayerWeights> fold_batch_norms(const Plan& plan, std::vector<LayerWeights> weights) {
+    for (size_t j = 0; j < plan.layers.size(); ++j) {
+        const LayerPlan& bn = plan.layers[j];
+        if (!bn.folded_into) continue;
+        const size_t i = *bn.folded_into;
+        const LayerSpec& s = bn.spec;
+        const int64_t c = bn.input_shape.channels;
+        const auto& w = weights[j];
+        std::vector<double> g(static_cast<size_t>(c)), shift(static_cast<size_t>(c));
+        for (int64_t f = 0; f < c; ++f) {
+            double gamma = s.scale ? w.var("gamma")[f] : 1.0, beta = s.center ? w.var("beta")[f] : 0.0;
+            g[f] = gamma / std::sqrt(static_cast<double>(w.var("moving_variance")[f]) + s.epsilon);
+            shift[f] = beta - w.var("moving_mean")[f] * g[f];
+        }
+        LayerWeights& target = weights[i];
+        const LayerSpec& t = plan.layers[i].spec;
+        const char* kernel = t.type == LayerType::separable_conv1d ? "pointwise_kernel" : "kernel";
+        std::vector<float>& k = target.mutable_var(kernel);
+        // The output channel is the kernel's last axis, except a transposed conv's (k, filters, Cin).
+        const int64_t inner = t.type == LayerType::conv1d_transpose ? plan.layers[i].input_shape.channels : 1;
+        for (size_t e = 0; e < k.size(); ++e) k[e] = static_cast<float>(k[e] * g[(e / inner) % c]);
+        std::vector<float> bias = target.var("bias");
+        if (bias.empty()) bias.assign(static_cast<size_t>(c), 0.0f);
+        for (int64_t f = 0; f < c; ++f) bias[f] = static_cast<float>(bias[f] * g[f] + shift[f]);
+        target.vars["bias"] = bias;
+    }
+    return weights;
 }
 
 void apply_overrides(ConfigSpec& config, const RunOverrides& o) {
@@ -138,12 +185,13 @@ int64_t default_max_memory() {
     return static_cast<int64_t>(pages) * page_size / 4 * 3;  // three quarters: room for the OS and the rest
 }
 
-Tensor load_input(const ConfigSpec& config, const std::string& input_file, Shape& shape, std::string& source) {
-    const std::string file = input_file.empty() ? config.input.file : input_file;
+Tensor load_input(const ConfigSpec& config, const InputSpec& in, const std::string& input_file, Shape& shape,
+                  std::string& source) {
+    const std::string file = input_file.empty() ? in.file : input_file;
     if (file.empty()) {
-        shape = shape_from_dims(*config.input.shape, config.data_format);
+        shape = shape_from_dims(*in.shape, config.data_format);
         source = "random";
-        return random_input(shape, config.input.init, config.data_format);
+        return random_input(shape, in.init, config.data_format);
     }
     source = file;
     std::string ext = lower_extension(file);
@@ -158,6 +206,9 @@ Tensor load_input(const ConfigSpec& config, const std::string& input_file, Shape
         if (array.shape.size() == 1) {
             shape = {1, array.shape[0], 1};
             dims = dims_from_shape(shape, config.data_format);
+        } else if (array.shape.size() == 2 && in.rank2) {  // (batch, features)
+            shape = Shape::flat(array.shape[0], array.shape[1]);
+            return {shape, std::move(array.data)};
         } else if (array.shape.size() == 2) {
             dims = {1, array.shape[0], array.shape[1]};
         } else {
@@ -168,8 +219,8 @@ Tensor load_input(const ConfigSpec& config, const std::string& input_file, Shape
     } else {
         throw Error(ErrorKind::input, file + ": unsupported input file type \"" + ext + "\" (expected .npy or .csv)");
     }
-    if (config.input.shape) {
-        Shape expected = shape_from_dims(*config.input.shape, config.data_format);
+    if (in.shape && !in.rank2) {
+        Shape expected = shape_from_dims(*in.shape, config.data_format);
         if (!(expected == shape))
             throw Error(ErrorKind::input,
                         file + ": shape " + shape_text(shape, config.data_format) + " does not match the config's " +
@@ -179,37 +230,80 @@ Tensor load_input(const ConfigSpec& config, const std::string& input_file, Shape
     return tensor;
 }
 
-std::vector<LayerWeights> load_weights(const Plan& plan, uint64_t seed, const std::string& source) {
+std::vector<LayerWeights> load_weights(const Plan& plan, uint64_t seed, const std::string& source,
+                                       const std::string& weights_dir) {
     std::vector<LayerWeights> all;
+    std::map<std::string, size_t> by_name;
     for (const auto& layer : plan.layers) {
-        LayerWeights w = default_weights(layer, seed);
         const LayerSpec& s = layer.spec;
-        auto check = [&](const NpyArray& a, const std::vector<int64_t>& want, const std::string& file,
-                         const std::string& key) {
-            if (a.shape != want)
-                throw Error(ErrorKind::input,
-                            file + ": " + key + " shape " + dims_text(a.shape) + " does not fit layer " +
-                                std::to_string(layer.index) + " (" + to_string(s.type) + "), which needs " +
-                                dims_text(want) + " in Keras layout (" + source + " " + s.pointer + "/weights/" +
-                                key + ")",
-                            s.pointer + "/weights/" + key);
-        };
-        if (!s.kernel_file.empty()) {
-            NpyArray kernel = read_npy(s.kernel_file);
-            check(kernel, keras_kernel_shape(layer), s.kernel_file, "kernel");
-            w.kernel = std::move(kernel.data);
+        if (!s.shared_with.empty() && by_name.count(s.shared_with)) {  // a repeated call: the same weights
+            all.push_back(all[by_name[s.shared_with]]);
+            continue;
         }
-        if (!s.bias_file.empty()) {
-            if (!s.use_bias)
-                throw Error(ErrorKind::config, source + ": " + s.pointer + "/weights/bias: the layer has use_bias false",
-                            s.pointer + "/weights/bias");
-            NpyArray bias = read_npy(s.bias_file);
-            check(bias, {s.filters}, s.bias_file, "bias");
-            w.bias = std::move(bias.data);
+        by_name[s.name] = all.size();
+        LayerWeights w = default_weights(layer, seed);
+        auto variables = kind_of(s.type).variables;
+        std::set<std::string> known;
+        if (variables) {
+            for (const Variable& v : variables(layer)) {
+                known.insert(v.name);
+                std::string file;
+                if (auto it = s.weight_files.find(v.name); it != s.weight_files.end()) file = it->second;
+                else if (!weights_dir.empty()) {
+                    file = weights_dir + "/" + s.name + "/" + v.name + ".npy";
+                    if (!std::filesystem::exists(file))
+                        throw Error(ErrorKind::input,
+                                    file + ": no such file: --weights gives every layer its weights, and layer " +
+                                        std::to_string(layer.index) + " '" + s.name + "' (" + to_string(s.type) +
+                                        ") needs its " + v.name + " " + dims_text(v.shape) + " there",
+                                    s.pointer);
+                }
+                if (file.empty()) continue;
+                NpyArray a = read_npy(file);
+                if (a.shape != v.shape)
+                    throw Error(ErrorKind::input,
+                                file + ": " + v.name + " shape " + dims_text(a.shape) + " does not fit layer " +
+                                    std::to_string(layer.index) + " '" + s.name + "' (" + to_string(s.type) +
+                                    "), which needs " + dims_text(v.shape) + " in Keras layout (" + source + " " +
+                                    s.pointer + "/weights/" + v.name + ")",
+                                s.pointer + "/weights/" + v.name);
+                w.vars[v.name] = std::move(a.data);
+            }
         }
+        for (const auto& [name, file] : s.weight_files)
+            if (!known.count(name)) {
+                std::string names;
+                for (const auto& k : known) names += (names.empty() ? "" : ", ") + k;
+                throw Error(ErrorKind::config,
+                            source + ": " + s.pointer + "/weights/" + name + ": layer " + std::to_string(layer.index) +
+                                " (" + to_string(s.type) + ") has no variable \"" + name + "\"" +
+                                (names.empty() ? " (it has no weights)" : " (its variables: " + names + ")"),
+                            s.pointer + "/weights/" + name);
+            }
         all.push_back(std::move(w));
     }
     return all;
+}
+
+// A random model input: integers in [0, input_dim) when an embedding reads it, else the init's distribution
+// (each further input offsets the seed by its position, so inputs differ).
+Tensor random_model_input(const Plan& plan, size_t k, const InputSpec& in, DataFormat format) {
+    const TensorInfo& t = plan.tensors[static_cast<size_t>(plan.input_tensors[k])];
+    for (int reader : t.readers) {
+        const LayerSpec& s = plan.layers[static_cast<size_t>(reader)].spec;
+        if (s.type != LayerType::embedding) continue;
+        Tensor ids{t.shape, std::vector<float>(static_cast<size_t>(t.shape.elements()))};
+        Random random(in.init.seed + k);
+        for (auto& v : ids.data) v = static_cast<float>(random.next() % static_cast<uint64_t>(s.input_dim));
+        return ids;
+    }
+    InitSpec init = in.init;
+    init.seed += k;
+    if (t.shape.rank == 2) {
+        Tensor flat = random_input(t.shape, init, DataFormat::channels_last);
+        return flat;
+    }
+    return random_input(t.shape, init, format);
 }
 
 RunRecord run_item(Context& context, const RunItem& item, const RunOverrides& overrides) {
@@ -224,21 +318,50 @@ RunRecord run_item(Context& context, const RunItem& item, const RunOverrides& ov
         ConfigSpec config = parse_config(item.resolved(), item.source);
         record.name = config.name;
         apply_overrides(config, overrides);
-        if (!overrides.input_file.empty() && !std::filesystem::exists(overrides.input_file))
-            throw Error(ErrorKind::input, overrides.input_file + ": no such file (--input)");
 
-        // The shape must be known before anything is allocated: a random input of a huge shape is refused first.
-        Plan plan;
-        Tensor input;
-        if (overrides.input_file.empty() && config.input.file.empty()) {
-            Shape shape = shape_from_dims(*config.input.shape, config.data_format);
-            shape.elements();  // overflow check
-            plan = make_plan(config, shape);
-        } else {
-            Shape shape;
-            input = load_input(config, overrides.input_file, shape, record.input_source);
-            plan = make_plan(config, shape);
+        // The shapes must be known before anything is allocated: a random input of a huge shape is refused first.
+        // Input 0 is --input FILE (or NAME=FILE), or the config's; further inputs NAME=FILE or random.
+        const auto inputs = config.inputs();
+        std::vector<std::string> files(inputs.size());
+        std::vector<std::string> given = overrides.more_inputs;
+        if (!overrides.input_file.empty()) given.insert(given.begin(), overrides.input_file);
+        for (const std::string& entry : given) {
+            auto eq = entry.find('=');
+            size_t k = 0;
+            std::string file = entry;
+            if (eq != std::string::npos && !std::filesystem::exists(entry)) {
+                std::string name = entry.substr(0, eq);
+                file = entry.substr(eq + 1);
+                auto it = std::find_if(inputs.begin(), inputs.end(), [&](const InputSpec* in) { return in->name == name; });
+                if (it == inputs.end()) {
+                    std::string names;
+                    for (const auto* in : inputs) names += (names.empty() ? "" : ", ") + in->name;
+                    throw Error(ErrorKind::usage, "--input " + entry + ": the model has no input \"" + name +
+                                                      "\" (its inputs: " + names + ")");
+                }
+                k = static_cast<size_t>(it - inputs.begin());
+            }
+            if (!std::filesystem::exists(file)) throw Error(ErrorKind::input, file + ": no such file (--input)");
+            files[k] = file;
         }
+        std::vector<Shape> shapes;
+        std::vector<Tensor> input_tensors(inputs.size());
+        std::vector<std::string> sources(inputs.size());
+        for (size_t k = 0; k < inputs.size(); ++k) {
+            const InputSpec& in = *inputs[k];
+            if (files[k].empty() && in.file.empty()) {
+                Shape shape = shape_from_dims(*in.shape, config.data_format);
+                if (in.rank2) shape = Shape::flat(shape.batch, shape.channels);
+                shape.elements();  // overflow check
+                shapes.push_back(shape);
+            } else {
+                Shape shape;
+                input_tensors[k] = load_input(config, in, files[k], shape, sources[k]);
+                shapes.push_back(shape);
+            }
+        }
+        Plan plan = make_plan(config, shapes);
+        record.input_source = sources[0];
         int64_t needed = plan.memory_bytes;
         if (overrides.verify)
             for (const auto& l : plan.layers) needed = checked_add(needed, checked_mul(l.output_shape.elements(), 8));
@@ -269,12 +392,18 @@ RunRecord run_item(Context& context, const RunItem& item, const RunOverrides& ov
             if (record.input_source.empty()) record.input_source = "random";
             return record;
         }
-        if (record.input_source.empty()) {
-            Shape shape;
-            input = load_input(config, "", shape, record.input_source);
+        for (size_t k = 0; k < inputs.size(); ++k) {
+            if (!sources[k].empty()) continue;
+            sources[k] = "random";
+            input_tensors[k] = random_model_input(plan, k, *inputs[k], config.data_format);
         }
+        record.input_source = sources[0];
+        const Tensor& input = input_tensors[0];
         uint64_t weight_seed = config.run.seed.value_or(config.input.init.seed);
-        std::vector<LayerWeights> weights = load_weights(plan, weight_seed, item.source);
+        const std::vector<LayerWeights> weights = load_weights(plan, weight_seed, item.source, overrides.weights_dir);
+        const std::vector<LayerWeights> network_weights = fold_batch_norms(plan, weights);
+        std::vector<const Tensor*> input_ptrs;
+        for (const auto& t : input_tensors) input_ptrs.push_back(&t);
 
         // Threads: fixed, or measured: every candidate count runs the stack a few times (at least 3 passes,
         // at most 15 or ~0.2 s) and the fastest wins. One network at a time: the winner is rebuilt afterwards,
@@ -296,9 +425,9 @@ RunRecord run_item(Context& context, const RunItem& item, const RunOverrides& ov
             for (int t : candidates) {
                 Context::set_threads(t);
                 deadline.check();
-                Network candidate(context, plan, weights, config.run.dtype);
+                Network candidate(context, plan, network_weights, config.run.dtype);
                 for (const auto& l : plan.layers) seen_problems().insert(problem_key(l, config.run.dtype, t));
-                candidate.set_input(input);
+                candidate.set_inputs(input_ptrs);
                 candidate.forward();  // warm
                 std::vector<double> samples;
                 auto start = Clock::now();
@@ -313,9 +442,9 @@ RunRecord run_item(Context& context, const RunItem& item, const RunOverrides& ov
         }
         Context::set_threads(threads);
         deadline.check();
-        auto network = std::make_unique<Network>(context, plan, weights, config.run.dtype);
+        auto network = std::make_unique<Network>(context, plan, network_weights, config.run.dtype);
         for (const auto& l : plan.layers) seen_problems().insert(problem_key(l, config.run.dtype, threads));
-        network->set_input(input);
+        network->set_inputs(input_ptrs);
         double create_ms = probe_create_ms.value_or(network->create_ms());
         Context::set_threads(threads);
         record.threads = threads;
@@ -363,7 +492,7 @@ RunRecord run_item(Context& context, const RunItem& item, const RunOverrides& ov
         record.timing = timing;
 
         if (overrides.verify) {
-            Verification v = verify(plan, *network, input, weights, config.run.dtype, deadline);
+            Verification v = verify(plan, *network, input_tensors, weights, config.run.dtype, deadline);
             record.verify = v.summary;
             for (size_t i = 0; i < v.per_layer.size(); ++i) {
                 if (std::isnan(v.per_layer[i].first)) continue;
@@ -379,10 +508,30 @@ RunRecord run_item(Context& context, const RunItem& item, const RunOverrides& ov
                                        "", kExitFailure};
             return record;
         }
-        if (!overrides.save_output.empty()) {
-            Dims3 dims = dims_from_shape(plan.output_shape, plan.data_format);
-            std::vector<float> values = tensor_to_user_order(network->output(), plan.data_format);
-            write_npy(overrides.save_output, {dims[0], dims[1], dims[2]}, values.data(), values.size());
+        // --save-output FILE (the first output) or NAME=FILE for any output.
+        std::vector<std::string> saves = overrides.more_outputs;
+        if (!overrides.save_output.empty()) saves.insert(saves.begin(), overrides.save_output);
+        for (const std::string& entry : saves) {
+            size_t k = 0;
+            std::string file = entry;
+            auto eq = entry.find('=');
+            if (eq != std::string::npos) {
+                const std::string name = entry.substr(0, eq);
+                auto it = std::find_if(plan.output_tensors.begin(), plan.output_tensors.end(),
+                                       [&](int t) { return plan.tensors[static_cast<size_t>(t)].name == name; });
+                if (it != plan.output_tensors.end()) {
+                    k = static_cast<size_t>(it - plan.output_tensors.begin());
+                    file = entry.substr(eq + 1);
+                } else if (name.find('/') == std::string::npos && name.find('.') == std::string::npos) {
+                    std::string names;
+                    for (int t : plan.output_tensors) names += (names.empty() ? "" : ", ") + plan.tensors[static_cast<size_t>(t)].name;
+                    throw Error(ErrorKind::usage, "--save-output " + entry + ": the model has no output \"" + name +
+                                                      "\" (its outputs: " + names + ")");
+                }
+            }
+            const Shape& shape = plan.tensors[static_cast<size_t>(plan.output_tensors[k])].shape;
+            std::vector<float> values = tensor_to_user_order(network->output(k), plan.data_format);
+            write_npy(file, user_dims(shape, plan.data_format), values.data(), values.size());
         }
     } catch (const Error& e) {
         std::string message = e.what();

@@ -21,6 +21,9 @@ struct RunOverrides {
     std::optional<int64_t> threads;  // 0 = auto
     std::optional<DType> dtype;
     std::string save_output;
+    std::vector<std::string> more_inputs;   // NAME=FILE for further model inputs
+    std::vector<std::string> more_outputs;  // NAME=FILE for further model outputs
+    std::string weights_dir;               // --weights DIR
     bool verify = false;
     bool dry_run = false;
     std::optional<int64_t> batch, length;
@@ -45,10 +48,13 @@ struct RunItem {
 };
 
 // Reads the input a config asks for: a .npy/.csv file or random values; returns it in the tool's layout.
-Tensor load_input(const ConfigSpec& config, const std::string& input_file, Shape& shape, std::string& source);
+Tensor load_input(const ConfigSpec& config, const InputSpec& in, const std::string& input_file, Shape& shape,
+                  std::string& source);
 
 // The weights of every layer: from the config's .npy files where given, otherwise Keras defaults from the seed.
-std::vector<LayerWeights> load_weights(const Plan& plan, uint64_t seed, const std::string& source);
+// With `weights_dir`, every variable comes from DIR/<layer name>/<variable>.npy and a missing file is an error.
+std::vector<LayerWeights> load_weights(const Plan& plan, uint64_t seed, const std::string& source,
+                                       const std::string& weights_dir = {});
 
 // Runs one item. Errors of the item itself come back inside the record (record.error), never as exceptions.
 RunRecord run_item(Context& context, const RunItem& item, const RunOverrides& overrides);

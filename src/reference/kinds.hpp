@@ -1,0 +1,40 @@
+// The reference of every kind, by group (reference/ref_<group>.cpp): plain direct loops in double precision,
+// written from the Keras definitions (SPEC §3, §7), sharing nothing with network/. Dispatched by
+// reference_node() in reference/reference.cpp, whose switch fails to compile when a kind has none.
+#pragma once
+
+#include <vector>
+
+#include "io/tensor.hpp"
+#include "plan/plan.hpp"
+
+namespace c1r::ref {
+
+using Inputs = std::vector<const Tensor*>;
+using Outputs = std::vector<Tensor>;
+
+// Every Keras activation on one value (softmax and log_softmax are not per value: see activate()).
+double activation(const ActivationSpec& a, double x);
+// Applies an activation to a whole tensor: per value, or softmax/log_softmax over channels.
+void activate(const ActivationSpec& a, Tensor& t);
+
+Outputs conv(const LayerPlan& p, const Inputs& in, const LayerWeights& w, DataFormat f);        // conv1d, conv1d_transpose
+Outputs depthwise(const LayerPlan& p, const Inputs& in, const LayerWeights& w, DataFormat f);   // depthwise, separable
+Outputs pool(const LayerPlan& p, const Inputs& in, const LayerWeights& w, DataFormat f);        // max/avg pool
+Outputs global_pool(const LayerPlan& p, const Inputs& in, const LayerWeights& w, DataFormat f);
+Outputs upsample(const LayerPlan& p, const Inputs& in, const LayerWeights& w, DataFormat f);
+Outputs edges(const LayerPlan& p, const Inputs& in, const LayerWeights& w, DataFormat f);       // zero_padding1d, cropping1d
+Outputs permute(const LayerPlan& p, const Inputs& in, const LayerWeights& w, DataFormat f);
+Outputs reshape(const LayerPlan& p, const Inputs& in, const LayerWeights& w, DataFormat f);     // reshape, flatten
+Outputs identity(const LayerPlan& p, const Inputs& in, const LayerWeights& w, DataFormat f);    // dropout family
+Outputs repeat(const LayerPlan& p, const Inputs& in, const LayerWeights& w, DataFormat f);
+Outputs dense(const LayerPlan& p, const Inputs& in, const LayerWeights& w, DataFormat f);       // dense, time_distributed
+Outputs embedding(const LayerPlan& p, const Inputs& in, const LayerWeights& w, DataFormat f);
+Outputs norm(const LayerPlan& p, const Inputs& in, const LayerWeights& w, DataFormat f);        // batch/layer normalization
+Outputs activation_layer(const LayerPlan& p, const Inputs& in, const LayerWeights& w, DataFormat f);  // activation, relu, leaky_relu, elu, softmax
+Outputs prelu(const LayerPlan& p, const Inputs& in, const LayerWeights& w, DataFormat f);
+Outputs merge(const LayerPlan& p, const Inputs& in, const LayerWeights& w, DataFormat f);       // add ... minimum
+Outputs concat(const LayerPlan& p, const Inputs& in, const LayerWeights& w, DataFormat f);
+Outputs recurrent(const LayerPlan& p, const Inputs& in, const LayerWeights& w, DataFormat f);   // lstm, gru, simple_rnn, bidirectional
+
+}  // namespace c1r::ref

@@ -1,0 +1,79 @@
+// Reference normalisation over the channel axis: batch_normalization with moving statistics (Keras inference)
+// and layer_normalization (per sample and step, biased variance).
+#include <cmath>
+#include <stdexcept>
+#include <string>
+
+#include "reference/kinds.hpp"
+
+namespace c1r::ref {
+namespace {
+
+Tensor blank(const Shape& shape) { return Tensor{shape, std::vector<float>(static_cast<size_t>(shape.elements()))}; }
+
+const Shape& out_shape(const LayerPlan& p, size_t k) {
+    if (k < p.output_shapes.size()) return p.output_shapes[k];
+    if (k == 0) return p.output_shape;
+    throw std::logic_error("reference: layer \"" + p.spec.name + "\" has no output " + std::to_string(k));
+}
+
+// A per-channel vector: present with `channels` values, or absent (empty) when `wanted` is false.
+const std::vector<float>& channel_var(const LayerPlan& p, const LayerWeights& w, const char* name, bool wanted,
+                                      int64_t channels) {
+    const std::vector<float>& v = w.var(name);
+    const int64_t expected = wanted ? channels : 0;
+    if (wanted && static_cast<int64_t>(v.size()) != expected)
+        throw std::logic_error("reference: layer \"" + p.spec.name + "\" variable " + name + " holds " +
+                               std::to_string(v.size()) + " values, expected " + std::to_string(expected));
+    return v;
+}
+
+}  // namespace
+
+Outputs norm(const LayerPlan& p, const Inputs& in, const LayerWeights& w, DataFormat) {
+    if (in.empty() || !in[0]) throw std::logic_error("reference: layer \"" + p.spec.name + "\" got no input");
+    const Tensor& x = *in[0];
+    const LayerSpec& s = p.spec;
+    const int64_t C = x.shape.channels;
+    const std::vector<float>& gamma = channel_var(p, w, "gamma", s.scale, C);
+    const std::vector<float>& beta = channel_var(p, w, "beta", s.center, C);
+    auto g = [&](int64_t c) { return s.scale ? static_cast<double>(gamma[static_cast<size_t>(c)]) : 1.0; };
+    auto b = [&](int64_t c) { return s.center ? static_cast<double>(beta[static_cast<size_t>(c)]) : 0.0; };
+    Tensor out = blank(out_shape(p, 0));
+    if (out.shape.elements() != x.shape.elements())
+        throw std::logic_error("reference: layer \"" + s.name + "\" output shape does not match its input");
+
+    if (s.type == LayerType::batch_normalization) {
+        const std::vector<float>& mean = channel_var(p, w, "moving_mean", true, C);
+        const std::vector<float>& var = channel_var(p, w, "moving_variance", true, C);
+        for (int64_t n = 0; n < x.shape.batch; ++n)
+            for (int64_t l = 0; l < x.shape.length; ++l)
+                for (int64_t c = 0; c < C; ++c) {
+                    const double inv = 1.0 / std::sqrt(static_cast<double>(var[static_cast<size_t>(c)]) + s.epsilon);
+                    const double v = (static_cast<double>(x.at(n, l, c)) - mean[static_cast<size_t>(c)]) * inv;
+                    out.at(n, l, c) = static_cast<float>(v * g(c) + b(c));
+                }
+        return {std::move(out)};
+    }
+    if (s.type == LayerType::layer_normalization) {
+        for (int64_t n = 0; n < x.shape.batch; ++n)
+            for (int64_t l = 0; l < x.shape.length; ++l) {
+                double mean = 0.0;
+                for (int64_t c = 0; c < C; ++c) mean += x.at(n, l, c);
+                mean /= static_cast<double>(C);
+                double var = 0.0;
+                for (int64_t c = 0; c < C; ++c) {
+                    const double d = static_cast<double>(x.at(n, l, c)) - mean;
+                    var += d * d;
+                }
+                var /= static_cast<double>(C);
+                const double inv = 1.0 / std::sqrt(var + s.epsilon);
+                for (int64_t c = 0; c < C; ++c)
+                    out.at(n, l, c) = static_cast<float>((static_cast<double>(x.at(n, l, c)) - mean) * inv * g(c) + b(c));
+            }
+        return {std::move(out)};
+    }
+    throw std::logic_error(std::string("reference: norm does not compute ") + to_string(s.type));
+}
+
+}  // namespace c1r::ref
