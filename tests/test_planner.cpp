@@ -42,6 +42,12 @@ std::optional<c1r::LayerPlan> plan_alone(LayerSpec layer, int64_t length) {
     }
 }
 
+// Names the layers of a hand-built stack: a graph plan chains an unnamed layer to the one before by that
+// one's name, so unnamed layers would read their own output.
+void name_layers(c1r::ConfigSpec& config) {
+    for (size_t i = 0; i < config.layers.size(); ++i) config.layers[i].name = "layer_" + std::to_string(i);
+}
+
 // What a planned layer computes, written out step by step: equal signatures are the same computation (for
 // every input and weights), and the marks give the unread input steps and the output steps that read nothing.
 struct Reading {
@@ -523,6 +529,7 @@ TEST_CASE("two-layer stacks of conv1d are the brute force's best", "[planner][tw
                     c1r::ConfigSpec config;
                     config.layers = {first.second.layer, second.second.layer};
                     for (auto& l : config.layers) l.filters = 1;
+                    name_layers(config);
                     keys.push_back(stack_key(c1r::make_plan(config, {1, L, 1})));
                 }
         }
@@ -627,6 +634,7 @@ TEST_CASE("two-layer stacks without weights are the brute force's classes", "[pl
                     if (is_identity_layer(second.second.plan)) continue;
                     c1r::ConfigSpec config;
                     config.layers = {first.second.layer, second.second.layer};
+                    name_layers(config);
                     c1r::Plan plan = c1r::make_plan(config, {1, L, 1});
                     std::string combined;
                     std::string cls = weight_free_stack_class(plan, combined);

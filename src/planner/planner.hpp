@@ -8,10 +8,9 @@
 #include <utility>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
-#include "plan/plan.hpp"
 #include "model/spec.hpp"
+#include "plan/plan.hpp"
+#include "planner/emit.hpp"  // the config writer (--emit-config), declared beside the planner for now
 
 namespace c1r {
 
@@ -71,24 +70,8 @@ struct PlanResult {
 void validate_query(const PlanQuery& query);
 
 // Lists every single-layer setting (and, with two_layer, two-layer stacks) that maps in_length to out_length.
-// Settings that compute the same thing are listed once; the ranking and the equivalence rule are in
-// planner.cpp. Throws Error(usage) for bad bounds and when there are too many settings to list without --top.
+// Settings that compute the same thing are listed once; the equivalence rule is in dedupe.cpp, the ranking
+// in rank.cpp. Throws Error(usage) for bad bounds and when there are too many settings to list without --top.
 PlanResult search_plan(const PlanQuery& query);
-
-// The layer's object in the config's own keys, only those that apply to its type; `filters` added for conv
-// types.
-nlohmann::ordered_json layer_json(const LayerSpec& layer, std::optional<int64_t> filters = std::nullopt);
-
-// A runnable config (SPEC §3) for the layers: input shape [1, in_length, in_channels], conv filters =
-// out_channels.
-nlohmann::ordered_json config_json(const std::vector<LayerSpec>& layers, int64_t in_length,
-                                   int64_t in_channels, int64_t out_channels);
-
-// The same as plain data, ready for make_plan (channels_last, batch 1).
-ConfigSpec config_spec(const std::vector<LayerSpec>& layers, int64_t in_length, int64_t in_channels,
-                       int64_t out_channels);
-
-// Short settings text without filters, e.g. "k2 s2 valid", "k3 s2 d2 same op1", "p2 s2 valid", "x2".
-std::string settings_text(const LayerSpec& layer);
 
 }  // namespace c1r
