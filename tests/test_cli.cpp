@@ -1,8 +1,11 @@
 // Checks the built binary end to end: exit codes (SPEC §5), error messages on stderr, and reports on stdout
 // only.
+#include <CLI/CLI.hpp>
 #include <catch2/catch.hpp>
 #include <regex>
 
+#include "cli/flags.hpp"
+#include "report/report.hpp"
 #include "test_helpers.hpp"
 
 using c1r_test::config_json;
@@ -267,4 +270,196 @@ TEST_CASE("help and version exit 0, unknown flags, bad values and no config exit
 
     auto nothing = run_binary({});
     CHECK(nothing.exit_code == 2);
+}
+
+// ---- flag values (src/cli/flags.hpp): checked while the command line is parsed ----
+
+namespace {
+
+// Parses `args` (after the program name) for one option `--x` set up by `setup`; returns CLI11's error text,
+// or "" when the value was taken.
+template <typename T, typename Setup>
+std::string parse_x(std::vector<std::string> args, T& value, Setup&& setup) {
+    CLI::App app;
+    setup(app.add_option("--x", value));
+    std::reverse(args.begin(), args.end());  // CLI::App::parse(vector) takes them last first
+    try {
+        app.parse(args);
+    } catch (const CLI::ParseError& e) {
+        return e.what();
+    }
+    return "";
+}
+
+}  // namespace
+
+TEST_CASE("flags: integer() calls 1.5 not an integer, before the range check", "[cli][flags]") {
+    std::optional<int64_t> n;
+    auto setup = [](CLI::Option* o) { o->check(c1r::integer())->check(CLI::Range(int64_t{1}, int64_t{10})); };
+    CHECK(parse_x({"--x", "1.5"}, n, setup) == "--x: 1.5 is not an integer");
+    CHECK(parse_x({"--x", "x"}, n, setup) == "--x: x is not an integer");
+    CHECK_THAT(parse_x({"--x", "0"}, n, setup), Contains("not in range 1 to 10"));
+    CHECK(parse_x({"--x", "7"}, n, setup).empty());
+    CHECK(n == 7);
+}
+
+TEST_CASE("flags: threads_value() takes auto (as 0) or 1 to 4096, in decimal", "[cli][flags]") {
+    std::optional<int64_t> threads;
+    auto setup = [](CLI::Option* o) { o->transform(c1r::threads_value("--threads")); };
+    CHECK(parse_x({"--x", "auto"}, threads, setup).empty());
+    CHECK(threads == 0);
+    CHECK(parse_x({"--x", "4096"}, threads, setup).empty());
+    CHECK(threads == 4096);
+    CHECK(parse_x({"--x", "010"}, threads, setup).empty());
+    CHECK(threads == 10);  // not octal
+    for (const std::string bad : {"x", "0", "4097", "1.5", "-2", ""}) {
+        INFO(bad);
+        CHECK(parse_x({"--x", bad}, threads, setup) ==
+              "--threads " + bad + ": expected auto or a count from 1 to 4096");
+    }
+}
+
+TEST_CASE("flags: size_value() reads bytes as CLI::AsSizeValue does, K = 1024", "[cli][flags]") {
+    std::optional<int64_t> bytes;
+    auto setup = [](CLI::Option* o) { o->transform(c1r::size_value("--max-memory")); };
+    const std::vector<std::pair<std::string, int64_t>> good{{"1000000", 1000000},
+                                                            {"1K", 1024},
+                                                            {"2kb", 2048},
+                                                            {"512M", int64_t{512} << 20},
+                                                            {"8G", int64_t{8} << 30},
+                                                            {"8GiB", int64_t{8} << 30},
+                                                            {"8 G", int64_t{8} << 30},
+                                                            {"1T", int64_t{1} << 40}};
+    for (const auto& [text, value] : good) {
+        INFO(text);
+        CHECK(parse_x({"--x", text}, bytes, setup).empty());
+        CHECK(bytes == value);
+    }
+    // 0 would read as "no limit"; -5G and 8E do not fit; 0.5, 1.5G and 1e9 are not whole byte counts.
+    for (const std::string bad : {"abc", "0", "-5", "-5G", "12Q", "0.5", "1e-9", "1.5G", "1e9", "8E"}) {
+        INFO(bad);
+        CHECK(parse_x({"--x", bad}, bytes, setup) ==
+              "--max-memory " + bad + ": expected a positive size, e.g. 8G, 512M or 1000000");
+    }
+}
+
+TEST_CASE("flags: choice() takes the names only and converts them", "[cli][flags]") {
+    c1r::Format format = c1r::Format::table;
+    auto setup = [](CLI::Option* o) {
+        c1r::choice(o, std::vector<std::pair<std::string, c1r::Format>>{{"table", c1r::Format::table},
+                                                                        {"csv", c1r::Format::csv}});
+    };
+    CHECK(parse_x({"--x", "csv"}, format, setup).empty());
+    CHECK(format == c1r::Format::csv);
+    CHECK(parse_x({"--x", "xml"}, format, setup) == "--x: xml not in {table,csv}");
+    CHECK(parse_x({"--x", "3"}, format, setup) == "--x: 3 not in {table,csv}");  // not the enum's number
+}
+
+// Every refused value: one line `conv1d-reshape: ... (see --help)`, exit 2, nothing on stdout.
+TEST_CASE("bad flag values get the one-line usage message", "[cli][usage]") {
+    const std::string config = C1R_SOURCE_DIR "/configs/reduce.json";
+    const std::vector<std::pair<std::vector<std::string>, std::string>> cases{
+        {{"--repeats", "1.5"}, "conv1d-reshape: --repeats: 1.5 is not an integer (see --help)\n"},
+        {{"--repeats", "0"}, "conv1d-reshape: --repeats: Value 0 not in range 1 to 1000000 (see --help)\n"},
+        {{"--warmup", "2.5"}, "conv1d-reshape: --warmup: 2.5 is not an integer (see --help)\n"},
+        {{"--threads", "x"},
+         "conv1d-reshape: --threads x: expected auto or a count from 1 to 4096 (see --help)\n"},
+        {{"--max-memory", "abc"},
+         "conv1d-reshape: --max-memory abc: expected a positive size, e.g. 8G, 512M or 1000000 (see "
+         "--help)\n"},
+        {{"--format", "xml"}, "conv1d-reshape: --format: xml not in {table,json,jsonl,csv} (see --help)\n"},
+        {{"--dtype", "f16"}, "conv1d-reshape: --dtype: f16 not in {f32,bf16} (see --help)\n"},
+    };
+    for (const auto& [flags, message] : cases) {
+        std::vector<std::string> args{config, "--dry-run"};
+        args.insert(args.end(), flags.begin(), flags.end());
+        auto result = run_binary(args);
+        CAPTURE(flags);
+        CHECK(result.exit_code == 2);
+        CHECK(result.err == message);
+        CHECK(result.out.empty());
+    }
+    auto plan = run_binary({"plan", "--in-length", "10", "--out-length", "5", "--format", "jsonl"});
+    CHECK(plan.exit_code == 2);
+    CHECK(plan.err == "conv1d-reshape: --format: jsonl not in {table,json,csv} (see --help)\n");
+}
+
+TEST_CASE("help names the choices of --format and --dtype, not enum numbers", "[cli][usage]") {
+    auto help = run_binary({"--help"});
+    REQUIRE(help.exit_code == 0);
+    CHECK_THAT(help.out, Contains("--format TEXT:{table,json,jsonl,csv}"));
+    CHECK_THAT(help.out, Contains("--dtype TEXT:{f32,bf16}"));
+    CHECK_THAT(help.out, Contains("--threads auto|N"));
+    CHECK_THAT(help.out, Contains("--max-memory BYTES"));
+    CHECK(help.out.find("->") == std::string::npos);
+    auto plan = run_binary({"plan", "--help"});
+    CHECK_THAT(plan.out, Contains("--format TEXT:{table,json,csv}"));
+}
+
+TEST_CASE("flag values reach the run: --threads, --dtype, --max-memory", "[cli][flags]") {
+    const std::string config = C1R_SOURCE_DIR "/configs/reduce.json";
+    json fixed =
+        parse_stdout(run_binary({config, "--dry-run", "-f", "json", "--threads", "3", "--dtype", "bf16"}));
+    CHECK(fixed["threads"] == 3);
+    CHECK(fixed["threads_mode"] == "fixed");
+    CHECK(fixed["dtype"] == "bf16");
+    CHECK(parse_stdout(run_binary(
+              {config, "--dry-run", "-f", "json", "--threads", "auto"}))["threads_mode"] == "auto");
+    auto refused = run_binary(args_with({config, "--max-memory", "2K", "-f", "jsonl"}));
+    CHECK(refused.exit_code == 2);
+    CHECK_THAT(refused.err, Contains("more than --max-memory 2048"));
+}
+
+// ---- a config from standard input ----
+
+TEST_CASE("standard input given twice (- -) is a usage error: it is read once", "[cli][stdin]") {
+    auto result = run_binary({"-", "-", "--dry-run"});
+    CHECK(result.exit_code == 2);
+    CHECK_THAT(result.err, Contains("- (standard input) is given more than once"));
+    CHECK(result.out.empty());
+}
+
+// Hidden ([.]) until src/run/batch.cpp and src/model/spec.cpp read "-" as standard input named <stdin>
+// (read_text_file / parse_json_text / source_name); then drop the [.].
+TEST_CASE("a config path - reads the config from standard input, named <stdin>", "[.][cli][stdin]") {
+    TempDir dir("c1r_cli_test");
+    const std::string binary = "'" + std::string(C1R_BINARY) + "'";
+    const std::string plain = dir.write_json("plain.json", reduce_config());
+    auto result = c1r_test::run_shell(binary + " - --dry-run --format json < '" + plain + "'");
+    INFO(result.err);
+    REQUIRE(result.exit_code == 0);
+    json report = json::parse(result.out);
+    CHECK(report["config"] == "<stdin>");
+    CHECK(report["output"]["shape"] == json::array({1, 10, 16}));
+
+    // A file and standard input in one batch, in the order given.
+    auto both =
+        c1r_test::run_shell("cat '" + plain + "' | " + binary + " '" + plain + "' - --dry-run -f jsonl");
+    REQUIRE(both.exit_code == 0);
+    std::istringstream lines(both.out);
+    std::string first, second;
+    std::getline(lines, first);
+    std::getline(lines, second);
+    CHECK(json::parse(first)["config"] == plain);
+    CHECK(json::parse(second)["config"] == "<stdin>");
+
+    // Messages name it too: a syntax error with line and column.
+    const std::string broken = dir.write("broken.json", "{\n  \"name\": ,\n}\n");
+    auto bad = c1r_test::run_shell(binary + " - --dry-run < '" + broken + "'");
+    CHECK(bad.exit_code == 2);
+    CHECK_THAT(bad.err, Contains("<stdin>:2:11: invalid JSON"));
+
+    // A sweep read once: the last key as written varies fastest.
+    const std::string sweep_text = R"({"name": "s", "input": {"shape": [1, 20, 32]},
+        "layers": [{"type": "conv1d", "filters": 4, "kernel_size": 2}],
+        "run": {"warmup": 0, "repeats": 1, "threads": 1},
+        "sweep": {"/layers/0/kernel_size": [2, 3], "/input/shape/1": [20, 40]}})";
+    const std::string swept = dir.write("sweep.json", sweep_text);
+    auto points = c1r_test::run_shell(binary + " - --dry-run -f csv < '" + swept + "'");
+    REQUIRE(points.exit_code == 0);
+    auto from_file = run_binary({swept, "--dry-run", "-f", "csv"});
+    std::string expected = from_file.out;
+    for (size_t at = 0; (at = expected.find(swept, at)) != std::string::npos;)
+        expected.replace(at, swept.size(), "<stdin>");
+    CHECK(points.out == expected);
 }

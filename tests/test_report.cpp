@@ -11,7 +11,10 @@
 #include <string>
 #include <vector>
 
+#include "planner/planner.hpp"
+#include "report/plan_report.hpp"
 #include "report/report.hpp"
+#include "report/text_table.hpp"
 #include "test_helpers.hpp"
 
 using c1r_test::json;
@@ -353,7 +356,7 @@ TEST_CASE("csv: exactly the SPEC header, then one row per layer of every run", "
     CHECK(field(5, "output_shape") == "1x20x16");
 }
 
-TEST_CASE("csv: a failed run keeps the column count; the header comes even with no runs", "[report][csv]") {
+TEST_CASE("csv: a failed run keeps the column count, the header comes even with no runs", "[report][csv]") {
     std::ostringstream out;
     auto printer = c1r::make_printer(c1r::Format::csv, out);
     printer->begin();
@@ -371,7 +374,7 @@ TEST_CASE("csv: a failed run keeps the column count; the header comes even with 
 
 // ---- printers ----
 
-TEST_CASE("printers: jsonl writes each run as it ends; json waits for the end and gives [] for none",
+TEST_CASE("printers: jsonl writes each run as it ends, json waits for the end and gives [] for none",
           "[report][printer]") {
     c1r::RunRecord failed;
     failed.config = "a.json";
@@ -434,10 +437,9 @@ TEST_CASE("standard output carries the report and nothing else, in every format"
 TEST_CASE("numbers print with a dot under a comma-decimal locale", "[report][locale]") {
     const char* const kLocale = "de_DE.UTF-8";
     locale_t probe = newlocale(LC_ALL_MASK, kLocale, static_cast<locale_t>(0));
-    if (probe == static_cast<locale_t>(0)) {
-        WARN("locale " << kLocale << " is not installed; skipped");
-        return;
-    }
+    if (probe == static_cast<locale_t>(0))
+        c1r_test::skip_test(std::string("locale ") + kLocale +
+                            " is not installed (scripts/setup.sh test generates it with locale-gen)");
     freelocale(probe);
     TempDir dir("c1r_report");
     std::string path = dir.write_json("stack.json", stack_config());
@@ -467,12 +469,11 @@ TEST_CASE("numbers print with a dot under a comma-decimal locale", "[report][loc
 // ---- plots ----
 
 TEST_CASE(
-    "scripts/plot_reports.py: flow and sweep PNGs from JSONL; clear errors when there is nothing to plot",
+    "scripts/plot_reports.py: flow and sweep PNGs from JSONL, clear errors when there is nothing to plot",
     "[report][plot][scripts]") {
-    if (run_shell("/usr/bin/python3 -c 'import matplotlib'").exit_code != 0) {
-        WARN("/usr/bin/python3 has no matplotlib (Debian: python3-matplotlib); skipped");
-        return;
-    }
+    if (run_shell("/usr/bin/python3 -c 'import matplotlib'").exit_code != 0)
+        c1r_test::skip_test(
+            "/usr/bin/python3 has no matplotlib (Debian: python3-matplotlib; scripts/setup.sh test installs it)");
     TempDir dir("c1r_report");
     const std::string plot = "/usr/bin/python3 '" + std::string(C1R_SOURCE_DIR) + "/scripts/plot_reports.py'";
     json sweep = c1r_test::config_json({1, 64, 8}, json::array({c1r_test::conv_layer(8, 3)}));
@@ -515,4 +516,176 @@ TEST_CASE(
     ProcessResult not_reports = run_shell("echo '{\"a\": 1}' | " + plot + " --out '" + out + "'");
     CHECK(not_reports.exit_code == 2);
     CHECK(not_reports.err.find("not a conv1d-reshape report") != std::string::npos);
+}
+
+// ---- one field list per level: the formats agree where they share a field ----
+
+namespace {
+
+// A timed run of two layers, built by hand: no oneDNN involved.
+c1r::RunRecord two_layer_record() {
+    c1r::RunRecord r;
+    r.config = "two.json";
+    r.name = "two";
+    r.threads = 1;
+    r.threads_mode = "fixed";
+    r.onednn = "2.6.3";
+    r.cpu_isa = "avx2";
+    r.input_shape = {1, 20, 32};
+    r.output_shape = {1, 10, 8};
+    r.input_source = "random";
+    for (size_t i = 0; i < 2; ++i) {
+        c1r::LayerRecord l;
+        l.plan.index = i;
+        l.plan.spec.type = i == 0 ? c1r::LayerType::conv1d : c1r::LayerType::upsample1d;
+        l.plan.spec.pointer = "/layers/" + std::to_string(i);
+        l.plan.input_shape = i == 0 ? c1r::Shape{1, 20, 32} : c1r::Shape{1, 5, 8};
+        l.plan.output_shape = i == 0 ? c1r::Shape{1, 5, 8} : c1r::Shape{1, 10, 8};
+        if (i == 0) l.plan.padding = std::pair<int64_t, int64_t>{0, 1};
+        l.plan.params = i == 0 ? 1234567 : 0;
+        l.plan.flops = i == 0 ? 7654321 : 0;
+        if (i == 0) l.plan.receptive_field = 4;
+        l.plan.jump = i == 0 ? 4.0 : 2.0;
+        l.plan.summary = i == 0 ? "f8 k4 s4 valid" : "x2";
+        if (i == 0)
+            l.impl = "brgconv:avx2";  // the second has none: null in JSON, empty in CSV, "-" in the table
+        l.time_ms = c1r::TimeStats{0.25, 0.5, 0.5, 0.75, 1.0};
+        r.layers.push_back(l);
+    }
+    r.params = 1234567;
+    r.flops = 7654321;
+    r.timing = c1r::TimingRecord{};
+    return r;
+}
+
+std::string printed(c1r::Format format, const c1r::RunRecord& record) {
+    std::ostringstream out;
+    auto printer = c1r::make_printer(format, out);
+    printer->begin();
+    printer->print(record);
+    printer->end();
+    return out.str();
+}
+
+// A JSON value as CSV writes it.
+std::string as_csv(const json& value) {
+    if (value.is_null()) return "";
+    if (value.is_string()) return value.get<std::string>();
+    if (value.is_array()) {
+        std::string text;
+        for (const auto& d : value) text += (text.empty() ? "" : "x") + d.dump();
+        return text;
+    }
+    return value.dump();
+}
+
+}  // namespace
+
+TEST_CASE("fields: every CSV column shared with JSON holds the JSON value", "[report][fields]") {
+    const c1r::RunRecord record = two_layer_record();
+    const json report = json::parse(c1r::to_json(record).dump());
+    std::vector<std::string> lines = lines_of(printed(c1r::Format::csv, record));
+    REQUIRE(lines.size() == 3);
+    const std::vector<std::string> header = csv_fields(lines[0]);
+    CHECK(lines[0] == kCsvHeader);
+    // CSV column -> where JSON has it (run level, or the layer's key).
+    const std::vector<std::pair<std::string, std::string>> shared{{"config", "/config"},
+                                                                  {"name", "/name"},
+                                                                  {"layer", "index"},
+                                                                  {"type", "type"},
+                                                                  {"input_shape", "input_shape"},
+                                                                  {"output_shape", "output_shape"},
+                                                                  {"params", "params"},
+                                                                  {"flops", "flops"},
+                                                                  {"receptive_field", "receptive_field"},
+                                                                  {"impl", "impl"},
+                                                                  {"median_ms", "time_ms/median"},
+                                                                  {"min_ms", "time_ms/min"}};
+    for (size_t row = 0; row < 2; ++row) {
+        const std::vector<std::string> cells = csv_fields(lines[row + 1]);
+        REQUIRE(cells.size() == header.size());
+        const json& layer = report["layers"][row];
+        for (const auto& [column, where] : shared) {
+            INFO("row " << row << ", column " << column);
+            const size_t at =
+                static_cast<size_t>(std::find(header.begin(), header.end(), column) - header.begin());
+            REQUIRE(at < header.size());
+            const json value =
+                where[0] == '/' ? report[json::json_pointer(where)] : layer[json::json_pointer("/" + where)];
+            CHECK(cells[at] == as_csv(value));
+        }
+    }
+}
+
+TEST_CASE("fields: the table's layer columns show the JSON values (params with commas, null as -)",
+          "[report][fields][table]") {
+    const std::vector<std::string> lines = lines_of(printed(c1r::Format::table, two_layer_record()));
+    REQUIRE(lines.size() >= 4);
+    CHECK(lines[0] == "== two  (two.json)");
+    CHECK(std::regex_match(lines[1], std::regex(R"(  #  shape flow +params  RF  jump  median ms  impl)")));
+    CHECK(lines[2].find("(1, 20, 32) \u2500conv1d f8 k4 s4 valid\u2192 (1, 5, 8)") != std::string::npos);
+    CHECK(std::regex_search(lines[2], std::regex(R"(  1,234,567   4     4     0\.5000  brgconv:avx2$)")));
+    CHECK(std::regex_search(lines[3], std::regex(R"(          0   -     2     0\.5000  -$)")));
+}
+
+// ---- the shared text table ----
+
+TEST_CASE("TextTable: aligned columns, UTF-8 widths, no trailing blanks", "[report][table]") {
+    c1r::TextTable table({{"#", c1r::Align::right}, {"flow"}, {"n", c1r::Align::right}, {"note"}}, "  ");
+    table.add({"1", "a \u2192 b", "12", "x"});
+    table.add({"10", "\u6f22\u5b57", "3", ""});  // two wide characters: four columns
+    std::ostringstream out;
+    table.print(out);
+    CHECK(out.str() ==
+          "   #  flow    n  note\n"
+          "   1  a \u2192 b  12  x\n"
+          "  10  \u6f22\u5b57    3\n");
+    CHECK(c1r::display_width("a \u2192 b") == 5);
+    CHECK(c1r::display_width("\u6f22\u5b57") == 4);
+    CHECK(c1r::display_width("") == 0);
+}
+
+// ---- plan printers ----
+
+TEST_CASE("plan printers: table, json and csv list the same settings", "[report][plan]") {
+    c1r::PlanQuery query;
+    query.in_length = 20;
+    query.out_length = 10;
+    query.top = 3;
+    query.two_layer = true;
+    query.two_layer_top = 2;
+    const c1r::PlanResult result = c1r::search_plan(query);
+    REQUIRE(result.candidates.size() == 3);
+    REQUIRE(result.stacks.size() == 2);
+    std::ostringstream table, doc, jsonl, csv;
+    c1r::print_plan(c1r::Format::table, query, result, table);
+    c1r::print_plan(c1r::Format::json, query, result, doc);
+    c1r::print_plan(c1r::Format::jsonl, query, result, jsonl);
+    c1r::print_plan(c1r::Format::csv, query, result, csv);
+    CHECK(jsonl.str() == doc.str());  // not a plan format: printed as json
+
+    const json parsed = json::parse(doc.str());
+    REQUIRE(parsed["candidates"].size() == 3);
+    REQUIRE(parsed["two_layer"].size() == 2);
+    const std::vector<std::string> rows = lines_of(csv.str());
+    REQUIRE(rows.size() == 1 + 3 + 2 * 2);
+    const std::vector<std::string> header = csv_fields(rows[0]);
+    const std::vector<std::string> table_lines = lines_of(table.str());
+    for (size_t i = 0; i < 3; ++i) {
+        INFO("candidate " << i);
+        const json& c = parsed["candidates"][i];
+        const std::vector<std::string> cells = csv_fields(rows[1 + i]);
+        REQUIRE(cells.size() == header.size());
+        CHECK(cells[0] == "single");
+        CHECK(cells[3] == c["type"]);
+        for (const std::string key : {"weights", "receptive_field", "unread_steps"}) {
+            const size_t at =
+                static_cast<size_t>(std::find(header.begin(), header.end(), key) - header.begin());
+            CHECK(cells[at] == c[key].dump());
+        }
+        // Table row i + 1 (after the summary and the header): rank, type, then the settings text.
+        CHECK(std::regex_search(table_lines[2 + i], std::regex("^ +" + std::to_string(i + 1) + "  " +
+                                                               c["type"].get<std::string>() + " ")));
+    }
+    CHECK(table_lines[1].rfind("   #  type", 0) == 0);
 }

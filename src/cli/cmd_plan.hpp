@@ -9,6 +9,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include "report/report.hpp"
+
 namespace c1r {
 
 struct PlanOptions {
@@ -17,7 +19,7 @@ struct PlanOptions {
     int64_t max_kernel = 9;
     int64_t max_dilation = 4;
     std::vector<std::string> types;  // empty: every type
-    std::string format = "table";    // table | json | csv
+    Format format = Format::table;   // table, json or csv
     std::string emit_config;         // write the best candidate as a runnable config
     std::optional<int64_t> in_channels, out_channels;
     std::optional<int64_t> top;  // at most N single-layer settings (default all) and N stacks (default 20)

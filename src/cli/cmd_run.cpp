@@ -1,18 +1,20 @@
 // `conv1d-reshape [--config] x.json ...`: collect runs, run each, stream the reports, pick the exit code.
 #include "cli/cmd_run.hpp"
 
+#include <fmt/format.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
 #include <limits>
-#include <map>
 
-#include "run/batch.hpp"
+#include "cli/flags.hpp"
 #include "core/error.hpp"
 #include "core/interrupt.hpp"
+#include "run/batch.hpp"
 
 namespace c1r {
 namespace {
@@ -25,15 +27,14 @@ public:
         if (!enabled_) return;
         double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
         std::string name = current.size() > 40 ? "..." + current.substr(current.size() - 37) : current;
-        char left[48] = "estimating time left";
-        if (done)
-            std::snprintf(left, sizeof left, "~%.1fs left",
-                          elapsed / static_cast<double>(done) * static_cast<double>(total_ - done));
-        std::fprintf(stderr, "\r\033[K[%zu/%zu] %s  %.1fs elapsed, %s", done, total_, name.c_str(), elapsed, left);
+        const double per_run = elapsed / static_cast<double>(std::max<size_t>(done, 1));
+        const std::string left = done ? fmt::format("~{:.1f}s left", per_run * static_cast<double>(total_ - done))
+                                      : "estimating time left";
+        fmt::print(stderr, "\r\033[K[{}/{}] {}  {:.1f}s elapsed, {}", done, total_, name, elapsed, left);
         std::fflush(stderr);
     }
     void finish() {
-        if (enabled_) std::fprintf(stderr, "\r\033[K");
+        if (enabled_) fmt::print(stderr, "\r\033[K");
     }
 
 private:
@@ -44,55 +45,53 @@ private:
 
 }  // namespace
 
-int64_t parse_bytes(const std::string& text) {
-    size_t used = 0;
-    long double value = 0;
-    try {
-        value = std::stold(text, &used);
-    } catch (const std::exception&) {
-        throw Error(ErrorKind::usage, "--max-memory " + text + ": expected bytes, e.g. 8G, 512M or 1000000");
-    }
-    std::string suffix = text.substr(used);
-    std::map<std::string, long double> units{{"", 1}, {"K", 1024.0L}, {"M", 1024.0L * 1024}, {"G", 1024.0L * 1024 * 1024},
-                                             {"T", 1024.0L * 1024 * 1024 * 1024}};
-    if (!suffix.empty() && (suffix.back() == 'B' || suffix.back() == 'b')) suffix.pop_back();
-    if (!suffix.empty() && suffix.back() == 'i') suffix.pop_back();
-    for (auto& c : suffix) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-    auto it = units.find(suffix);
-    long double bytes = it == units.end() ? -1 : value * it->second;
-    if (it == units.end() || !(bytes >= 1) || bytes > 9.2e18L)  // "0.5" would truncate to 0, i.e. no limit
-        throw Error(ErrorKind::usage, "--max-memory " + text + ": expected a positive size, e.g. 8G, 512M or 1000000");
-    return static_cast<int64_t>(bytes);
-}
-
 void setup_run(CLI::App& app, RunOptions& o) {
-    app.add_option("--config,-c", o.configs, "Config file or folder (repeatable)")->type_name("FILE");
-    app.add_option("configs", o.configs, "Config files or folders (a folder runs its *.json in name order)")
-        ->type_name("PATH");
-    app.add_option("--format,-f", o.format, "Report format")
-        ->transform(CLI::CheckedTransformer(std::map<std::string, Format>{{"table", Format::table},
-                                                                           {"json", Format::json},
-                                                                           {"jsonl", Format::jsonl},
-                                                                           {"csv", Format::csv}}))
-        ->default_str("table");
-    app.add_option("--input", o.overrides.input_file, "Input sequence (.npy or .csv), replaces the config's input")
+    app.add_option("--config,-c", o.configs, "Config file or folder (repeatable); - reads standard input")
         ->type_name("FILE");
+    app.add_option("configs", o.configs,
+                   "Config files or folders (a folder runs its *.json in name order); - reads standard input")
+        ->type_name("PATH");
+    choice(app.add_option("--format,-f", o.format, "Report format (default table)"),
+           std::vector<std::pair<std::string, Format>>{
+               {"table", Format::table}, {"json", Format::json}, {"jsonl", Format::jsonl}, {"csv", Format::csv}})
+        ->type_name("TEXT");
+    app.add_option("--input", o.inputs,
+                   "Input sequence (.npy or .csv), replaces the config's input; NAME=FILE for a named model input "
+                   "(repeatable)")
+        ->type_name("[NAME=]FILE");
+    app.add_option("--weights", o.overrides.weights_dir,
+                   "Every layer's weights from DIR/<layer name>/<variable>.npy (Keras layout); a missing file is an error")
+        ->type_name("DIR");
     app.add_option("--seed", o.seed, "Seed of the random input and the weights (over the config's)")
+        ->check(integer())
         ->check(CLI::Range(int64_t{0}, std::numeric_limits<int64_t>::max()));
     app.add_option("--warmup", o.warmup, "Untimed forward passes before timing (default 5)")
+        ->check(integer())
         ->check(CLI::Range(int64_t{0}, int64_t{1000000}));
     app.add_option("--repeats", o.repeats, "Timed forward passes (default 50)")
+        ->check(integer())
         ->check(CLI::Range(int64_t{1}, int64_t{1000000}));
-    app.add_option("--threads", o.threads, "auto (measured per run) or a thread count")->type_name("auto|N");
-    app.add_option("--dtype", o.dtype, "Data type of activations and weights")
-        ->check(CLI::IsMember({"f32", "bf16"}));
-    app.add_option("--save-output", o.overrides.save_output, "Write the final output as float32 .npy")
-        ->type_name("FILE.npy");
+    app.add_option("--threads", o.threads, "auto (measured per run) or a thread count from 1 to 4096")
+        ->transform(threads_value("--threads"))
+        ->type_name("auto|N");
+    choice(app.add_option("--dtype", o.dtype, "Data type of activations and weights (default: the config's, f32)"),
+           std::vector<std::pair<std::string, DType>>{{"f32", DType::f32}, {"bf16", DType::bf16}})
+        ->type_name("TEXT");
+    app.add_option("--save-output", o.save_outputs,
+                   "Write the model's output as float32 .npy; NAME=FILE.npy for one of several outputs (repeatable)")
+        ->type_name("[NAME=]FILE.npy");
     app.add_flag("--verify", o.overrides.verify, "Compare every layer with the reference implementation");
     app.add_flag("--dry-run", o.overrides.dry_run, "Shapes, params, FLOPs, receptive field only; no oneDNN");
-    app.add_option("--batch", o.batch, "Batch size for a Keras model's None batch")->check(CLI::Range(int64_t{1}, int64_t{1} << 31));
-    app.add_option("--length", o.length, "Length for a Keras model's None length")->check(CLI::Range(int64_t{1}, int64_t{1} << 40));
-    app.add_option("--max-memory", o.max_memory, "Refuse runs whose estimated memory is larger (e.g. 8G)")
+    app.add_option("--batch", o.batch, "Batch size for a Keras model's None batch")
+        ->check(integer())
+        ->check(CLI::Range(int64_t{1}, int64_t{1} << 31));
+    app.add_option("--length", o.length, "Length for a Keras model's None length")
+        ->check(integer())
+        ->check(CLI::Range(int64_t{1}, int64_t{1} << 40));
+    app.add_option("--max-memory", o.max_memory,
+                   "Refuse runs whose estimated memory is larger: bytes, or with K, M, G or T (powers of 1024), "
+                   "e.g. 8G or 512M")
+        ->transform(size_value("--max-memory"))
         ->type_name("BYTES");
     app.add_option("--shard", o.shard, "Run only part I of N of the whole list of runs")->type_name("I/N");
     app.add_flag("--quiet,-q", o.quiet, "No progress or warnings on standard error");
@@ -104,27 +103,25 @@ void setup_run(CLI::App& app, RunOptions& o) {
 int run_configs(RunOptions o) {
     if (o.configs.empty())
         throw Error(ErrorKind::usage, "no config given: conv1d-reshape --config x.json (or a folder); see --help");
+    if (std::count(o.configs.begin(), o.configs.end(), "-") > 1)
+        throw Error(ErrorKind::usage, "- (standard input) is given more than once; it can be read only once");
     RunOverrides& ov = o.overrides;
+    for (size_t k = 0; k < o.inputs.size(); ++k) {
+        if (k == 0) ov.input_file = o.inputs[0];
+        else ov.more_inputs.push_back(o.inputs[k]);
+    }
+    for (size_t k = 0; k < o.save_outputs.size(); ++k) {
+        if (k == 0) ov.save_output = o.save_outputs[0];
+        else ov.more_outputs.push_back(o.save_outputs[k]);
+    }
     ov.seed = o.seed ? std::optional<uint64_t>(static_cast<uint64_t>(*o.seed)) : std::nullopt;
     ov.warmup = o.warmup;
     ov.repeats = o.repeats;
     ov.batch = o.batch;
     ov.length = o.length;
-    if (!o.dtype.empty()) ov.dtype = o.dtype == "bf16" ? DType::bf16 : DType::f32;
-    if (!o.threads.empty()) {
-        if (o.threads == "auto") ov.threads = 0;
-        else {
-            try {
-                size_t used = 0;
-                long threads = std::stol(o.threads, &used);
-                if (used != o.threads.size() || threads < 1 || threads > 4096) throw std::invalid_argument("range");
-                ov.threads = threads;
-            } catch (const std::exception&) {
-                throw Error(ErrorKind::usage, "--threads " + o.threads + ": expected auto or a count from 1 to 4096");
-            }
-        }
-    }
-    ov.max_memory = o.max_memory.empty() ? default_max_memory() : parse_bytes(o.max_memory);
+    ov.dtype = o.dtype;
+    ov.threads = o.threads;
+    ov.max_memory = o.max_memory.value_or(default_max_memory());
 
     KerasImportOptions keras{o.batch, o.length,
                              ov.input_file.empty() ? "" : std::filesystem::absolute(ov.input_file).string()};

@@ -94,23 +94,30 @@ std::string automatic_name(const LayerSpec& layer, std::map<std::string, int>& c
 
 }  // namespace
 
-nlohmann::json read_json_file(const std::string& path) {
+std::string source_name(const std::string& path) { return path == "-" ? "<stdin>" : path; }
+
+std::string read_text_file(const std::string& path) {
+    std::ostringstream text;
+    if (path == "-") {  // `jq ... | conv1d-reshape -`
+        text << std::cin.rdbuf();
+        if (std::cin.bad()) throw Error(ErrorKind::input, "<stdin>: read error");
+        return text.str();
+    }
     std::error_code ec;
     if (std::filesystem::is_directory(path, ec))
         throw Error(ErrorKind::input, path + ": is a directory, expected a JSON file");
-    std::string content;
-    if (path == "-") {  // `jq ... | conv1d-reshape -`
-        std::ostringstream text;
-        text << std::cin.rdbuf();
-        content = text.str();
-    } else {
-        std::ifstream in(path, std::ios::binary);
-        if (!in) throw Error(ErrorKind::input, path + ": cannot open: " + std::strerror(errno));
-        std::ostringstream text;
-        text << in.rdbuf();
-        if (in.bad()) throw Error(ErrorKind::input, path + ": read error");
-        content = text.str();
-    }
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw Error(ErrorKind::input, path + ": cannot open: " + std::strerror(errno));
+    text << in.rdbuf();
+    if (in.bad()) throw Error(ErrorKind::input, path + ": read error");
+    return text.str();
+}
+
+nlohmann::json read_json_file(const std::string& path) {
+    return parse_json_text(read_text_file(path), source_name(path));
+}
+
+nlohmann::json parse_json_text(const std::string& content, const std::string& path) {
     // Deep nesting would make later copies and messages recurse once per level: refuse it while parsing.
     constexpr int kMaxDepth = 256;
     struct TooDeep {

@@ -61,7 +61,17 @@ struct ConfigSpec {
 // relative file paths resolve against its folder. Throws Error(config) naming source and JSON pointer.
 ConfigSpec parse_config(const nlohmann::json& config, const std::string& source);
 
-// Reads a file as JSON ("-": standard input); syntax errors name the file, line and column.
+// What messages and reports call a config path: the path itself, or <stdin> for "-".
+std::string source_name(const std::string& path);
+
+// The whole of a file ("-": standard input, read to its end). Throws Error(input) for a folder, a file that
+// cannot be opened and a read error.
+std::string read_text_file(const std::string& path);
+
+// Parses JSON text; syntax errors name `source`, line and column. Throws Error(config).
+nlohmann::json parse_json_text(const std::string& text, const std::string& source);
+
+// read_text_file + parse_json_text, the messages naming source_name(path) ("-": <stdin>).
 nlohmann::json read_json_file(const std::string& path);
 
 }  // namespace c1r

@@ -4,7 +4,6 @@
 #include <algorithm>
 #include <charconv>
 #include <filesystem>
-#include <fstream>
 
 #include "core/error.hpp"
 #include "model/spec.hpp"
@@ -26,26 +25,29 @@ std::optional<std::string> name_of(const nlohmann::json& config) {
 }
 
 // nlohmann::json sorts keys; the sweep's "last key varies fastest" means the last key as written.
-std::vector<std::string> sweep_keys_in_file_order(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    auto ordered = nlohmann::ordered_json::parse(in, nullptr, false);
+std::vector<std::string> sweep_keys_in_written_order(const std::string& text) {
+    auto ordered = nlohmann::ordered_json::parse(text, nullptr, false);
     std::vector<std::string> keys;
     if (ordered.is_object() && ordered.contains("sweep") && ordered["sweep"].is_object())
         for (const auto& [key, _] : ordered["sweep"].items()) keys.push_back(key);
     return keys;
 }
 
+// "-" is standard input, named <stdin>; it is read once (the command line refuses a second "-").
 std::vector<RunItem> items_of_file(const std::string& path, const KerasImportOptions& keras) {
+    const std::string source = source_name(path);
     try {
-        nlohmann::json document = read_json_file(path);
+        const std::string text = read_text_file(path);
+        nlohmann::json document = parse_json_text(text, source);
         if (is_keras_model(document)) {
-            nlohmann::json config = keras_to_config(document, path, keras);
-            return {RunItem{path, config, nullptr, name_of(config), std::nullopt}};
+            nlohmann::json config = keras_to_config(document, source, keras);
+            return {RunItem{source, config, nullptr, name_of(config), std::nullopt}};
         }
-        if (document.is_object() && document.contains("sweep")) return expand_sweep(path, document, sweep_keys_in_file_order(path));
-        return {RunItem{path, document, nullptr, name_of(document), std::nullopt}};
+        if (document.is_object() && document.contains("sweep"))
+            return expand_sweep(source, document, sweep_keys_in_written_order(text));
+        return {RunItem{source, document, nullptr, name_of(document), std::nullopt}};
     } catch (const Error& e) {
-        return {RunItem{path, nullptr, nullptr, std::nullopt, e}};
+        return {RunItem{source, nullptr, nullptr, std::nullopt, e}};
     }
 }
 
