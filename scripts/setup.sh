@@ -10,7 +10,7 @@ build_type=${BUILD_TYPE:-Release}
 jobs=${JOBS:-2}
 
 # oneDNN's CMake package looks for OpenCL (Debian builds it with the OpenCL GPU runtime): ocl-icd-opencl-dev.
-packages=(libdnnl-dev ocl-icd-opencl-dev libcli11-dev nlohmann-json3-dev catch2 cmake g++ make)
+packages=(libdnnl-dev ocl-icd-opencl-dev libcli11-dev nlohmann-json3-dev libfmt-dev catch2 cmake g++ make libhdf5-dev libzip-dev)
 mode=build
 for arg in "$@"; do
   case "$arg" in
@@ -20,7 +20,8 @@ for arg in "$@"; do
     *) echo "setup.sh: unknown argument '$arg' (expected example, test, build, deps or --with-tools)" >&2; exit 2 ;;
   esac
 done
-[ "$mode" = test ] && packages+=(clang libclang-rt-14-dev)  # the fuzz targets build in the full test run
+# The full test run builds the fuzz targets and runs the plot, GNU Parallel and comma-locale tests.
+[ "$mode" = test ] && packages+=(clang libclang-rt-14-dev python3-matplotlib python3-numpy parallel locales)
 
 missing=()
 for p in "${packages[@]}"; do
@@ -32,6 +33,18 @@ if ((${#missing[@]})); then
   [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
   "${sudo_cmd[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q
   "${sudo_cmd[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+# A comma-decimal locale for the test that numbers still print with a dot.
+if [ "$mode" = test ] && ! locale -a 2>/dev/null | grep -qix 'de_DE\.utf-\?8'; then
+  echo "setup.sh: generating the de_DE.UTF-8 locale" >&2
+  sudo_cmd=()
+  [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
+  if grep -q '^# *de_DE\.UTF-8 UTF-8' /etc/locale.gen; then
+    "${sudo_cmd[@]}" sed -i 's/^# *\(de_DE\.UTF-8 UTF-8\)/\1/' /etc/locale.gen
+  elif ! grep -q '^de_DE\.UTF-8 UTF-8' /etc/locale.gen; then
+    echo 'de_DE.UTF-8 UTF-8' | "${sudo_cmd[@]}" tee -a /etc/locale.gen >/dev/null
+  fi
+  "${sudo_cmd[@]}" locale-gen
 fi
 [ "$mode" = deps ] && exit 0
 

@@ -256,7 +256,7 @@ TEST_CASE("sweep order follows the file: the last key written varies fastest (SP
     CHECK(order == std::vector<std::string>{"2/128", "2/1024", "3/128", "3/1024", "4/128", "4/1024"});
 }
 
-TEST_CASE("a sweep point that makes an invalid config fails alone; the other points run", "[batch][sweep]") {
+TEST_CASE("a sweep point that makes an invalid config fails alone, the other points run", "[batch][sweep]") {
     TempDir dir("c1r_batch");
     json config = small_config("too-long-kernel", 20, 3);
     config["sweep"] = {{"/layers/0/kernel_size", {3, 25, 5}}};
@@ -274,7 +274,7 @@ TEST_CASE("a sweep point that makes an invalid config fails alone; the other poi
     CHECK(r.err.find("/layers/0") != std::string::npos);  // the failure is explained on stderr
 }
 
-TEST_CASE("a sweep pointer missing from the config fails only its own points; the batch goes on",
+TEST_CASE("a sweep pointer missing from the config fails only its own points, the batch goes on",
           "[batch][sweep]") {
     TempDir dir("c1r_batch");
     json missing = small_config("missing", 32, 3);
@@ -520,7 +520,7 @@ TEST_CASE("the worst exit code wins: 2 over 1, in either order, and every run is
 
 // ---- progress ----
 
-TEST_CASE("progress: on a terminal it shows done/total, the config, elapsed and time left; --quiet hides it",
+TEST_CASE("progress: on a terminal it shows done/total, the config, elapsed and time left, --quiet hides it",
           "[batch][progress]") {
     TempDir dir("c1r_batch");
     std::vector<std::string> args;
@@ -579,10 +579,8 @@ TEST_CASE("progress: a report printed to the same terminal never shares a line w
 
 TEST_CASE("scripts/shard_parallel.sh: two shards merge into the unsharded list and keep the worst exit code",
           "[batch][shard][scripts]") {
-    if (run_shell("command -v parallel").exit_code != 0) {
-        WARN("GNU Parallel is not installed; skipped");
-        return;
-    }
+    if (run_shell("command -v parallel").exit_code != 0)
+        c1r_test::skip_test("GNU Parallel is not installed (Debian: parallel; scripts/setup.sh test installs it)");
     TempDir dir("c1r_batch");
     json sweep = small_config("sweep", 64, 3);
     sweep["sweep"] = {{"/layers/0/kernel_size", {2, 3, 4, 5, 6}}};

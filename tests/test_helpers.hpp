@@ -8,6 +8,7 @@
 #include <catch2/catch.hpp>
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -65,6 +66,21 @@ private:
 inline std::string read_text(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
     return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+// ---- skipping ----
+
+// The exit code tests/CMakeLists.txt gives CTest as SKIP_RETURN_CODE: a test that cannot run is listed as
+// skipped, never as passed.
+constexpr int kSkipExitCode = 4;
+
+// Ends the test process as skipped, saying why on stderr. Only for what truly cannot be provided here; what
+// `scripts/setup.sh test` can install must be installed and tested instead.
+[[noreturn]] inline void skip_test(const std::string& why) {
+    std::fflush(nullptr);
+    std::fprintf(stderr, "\n*** SKIPPED: %s ***\n", why.c_str());
+    std::fflush(stderr);
+    std::exit(kSkipExitCode);
 }
 
 // ---- configs ----
