@@ -1,6 +1,8 @@
-// Keras model.to_json() import: a Sequential model, or a Functional one whose layers form a single chain,
-// becomes a config object in our own format (SPEC §3); every error names the Keras file and a JSON pointer in
-// it.
+// Keras model.to_json() import (Keras 1, 2, 3 and TensorFlow.js topologies): Sequential and Functional models,
+// with branches, merges, several inputs and outputs, shared layers and nested models, become a config in our
+// own format (SPEC §3, §7). Each layer maps through the kind table (layers/kind.hpp): its Keras class names
+// the kind, its keys are translated (Keras 1 names, dropped training-only settings) and read by the kind's
+// own reader. Every layer that cannot be mapped is listed at once, each with index, name, class and pointer.
 #include "import/keras.hpp"
 
 #include <algorithm>
@@ -10,10 +12,8 @@
 #include <set>
 #include <vector>
 
-#include "io/csv.hpp"
 #include "core/error.hpp"
-#include "io/npy.hpp"
-#include "plan/plan.hpp"
+#include "layers/kind.hpp"
 #include "model/spec.hpp"
 
 namespace c1r {
@@ -22,56 +22,47 @@ namespace {
 using nlohmann::json;
 
 constexpr int64_t kMaxSetting = int64_t{1} << 31;  // the config parser's bound for any layer setting
-constexpr const char* kSupportedClasses =
-    "Conv1D, Conv1DTranspose, MaxPooling1D, AveragePooling1D, UpSampling1D, Permute, Reshape, Activation";
-constexpr const char* kSupportedActivations = "linear, relu, tanh, sigmoid, gelu, elu, swish, silu";
 
-// Layer classes we map, by every name Keras 2 and 3 serialise them under.
-enum class KerasClass {
-    input,
-    conv,
-    conv_transpose,
-    max_pool,
-    avg_pool,
-    upsample,
-    permute,
-    reshape,
-    activation
-};
-const std::map<std::string, KerasClass> kClasses = {
-    {"InputLayer", KerasClass::input},
-    {"Conv1D", KerasClass::conv},
-    {"Convolution1D", KerasClass::conv},
-    {"Conv1DTranspose", KerasClass::conv_transpose},
-    {"Convolution1DTranspose", KerasClass::conv_transpose},
-    {"MaxPooling1D", KerasClass::max_pool},
-    {"MaxPool1D", KerasClass::max_pool},
-    {"AveragePooling1D", KerasClass::avg_pool},
-    {"AvgPool1D", KerasClass::avg_pool},
-    {"UpSampling1D", KerasClass::upsample},
-    {"Permute", KerasClass::permute},
-    {"Reshape", KerasClass::reshape},
-    {"Activation", KerasClass::activation},
-};
-
-// Layer settings that do not change the forward pass on random (or given) weights: training-only,
-// bookkeeping, or numeric policy that --dtype controls instead.
+// Settings that do not change the forward pass at inference: training-only, bookkeeping, or numeric policy
+// that --dtype controls instead. Keys ending in _initializer, _regularizer or _constraint go too.
 const std::set<std::string> kIgnoredSettings = {
-    "name",
-    "trainable",
-    "dtype",
-    "batch_input_shape",
-    "autocast",
-    "kernel_initializer",
-    "bias_initializer",
-    "kernel_regularizer",
-    "bias_regularizer",
-    "activity_regularizer",
-    "kernel_constraint",
-    "bias_constraint",
-    "lora_rank",
-    "lora_alpha",
+    "name", "trainable", "dtype", "batch_input_shape", "batch_shape", "input_shape", "input_length", "autocast",
+    "activity_regularizer", "lora_rank", "lora_alpha", "dtype_policy", "data_format", "build_config", "module",
+    "registered_name", "init", "inner_init", "dropout_W", "dropout_U", "consume_less", "forget_bias_init",
+    "synchronized", "fused", "virtual_batch_size", "adjustment", "renorm_clipping", "renorm_momentum",
+    "quantization_config", "sparse", "ragged", "W_regularizer", "b_regularizer", "U_regularizer", "W_constraint",
+    "b_constraint", "U_constraint", "weights", "mode", "gamma_regularizer", "beta_regularizer", "input_dtype",
+    "zero_output_for_mask",
 };
+
+// Keras 1 argument names and their Keras 2 spellings (keras/legacy/interfaces.py).
+const std::map<std::string, std::string> kKeras1Names = {
+    {"nb_filter", "filters"}, {"filter_length", "kernel_size"}, {"subsample_length", "strides"},
+    {"border_mode", "padding"}, {"pool_length", "pool_size"}, {"stride", "strides"},
+    {"inner_activation", "recurrent_activation"}, {"atrous_rate", "dilation_rate"}, {"p", "rate"},
+    {"sigma", "stddev"}, {"bias", "use_bias"}, {"length", "size"},
+};
+
+bool ends_with(const std::string& s, const std::string& tail) {
+    return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
+}
+
+std::string snake_case(const std::string& name) {
+    std::string out;
+    for (size_t i = 0; i < name.size(); ++i) {
+        unsigned char c = static_cast<unsigned char>(name[i]);
+        if (std::isupper(c)) {
+            bool next_lower = i + 1 < name.size() && std::islower(static_cast<unsigned char>(name[i + 1]));
+            bool prev_lower = i > 0 && (std::islower(static_cast<unsigned char>(name[i - 1])) ||
+                                        std::isdigit(static_cast<unsigned char>(name[i - 1])));
+            if (i > 0 && (prev_lower || next_lower) && out.back() != '_') out += '_';
+            out += static_cast<char>(std::tolower(c));
+        } else {
+            out += static_cast<char>(c);
+        }
+    }
+    return out;
+}
 
 std::string describe(const json& value) {
     std::string text = value.dump();
@@ -150,22 +141,15 @@ void collect_endpoint_refs(const json& value, std::vector<TensorRef>& out) {
     }
 }
 
-// The input file's shape in the model's data format, by the rules the runner reads it with (SPEC §3 input).
-std::optional<Dims3> input_file_dims(const std::string& path, DataFormat format) {
-    std::string ext = lower(std::filesystem::path(path).extension().string());
-    if (ext == ".csv") {
-        CsvTable table = read_csv(path);  // rows are time steps in either data format
-        return dims_from_shape(Shape{1, table.rows, table.cols}, format);
-    }
-    if (ext == ".npy") {
-        NpyArray array = read_npy(path);
-        const auto& s = array.shape;
-        if (s.size() == 1) return dims_from_shape(Shape{1, s[0], 1}, format);
-        if (s.size() == 2) return Dims3{1, s[0], s[1]};
-        if (s.size() == 3) return Dims3{s[0], s[1], s[2]};
-    }
-    return std::nullopt;  // an unsupported file: the runner reports it when it loads the input
-}
+
+struct Layer {
+    size_t index = 0;
+    std::string pointer;
+    std::string class_name, name;
+    const json* entry = nullptr;
+    const json* config = nullptr;
+    std::string label() const { return "layer " + std::to_string(index) + " '" + name + "' (" + class_name + ")"; }
+};
 
 class Importer {
 public:
@@ -175,33 +159,25 @@ public:
     json convert() {
         if (!model_.is_object() || !model_.contains("config"))
             fail("/config", "missing: a Keras model.to_json() text has \"class_name\" and \"config\"");
-        const std::string model_class = model_["class_name"].get<std::string>();
-        const bool sequential = model_class == "Sequential";
-        std::vector<KerasLayer> layers = read_layers(sequential);
-        if (!sequential) layers = order_chain(layers);
-
-        size_t first = 0;
-        if (layer_class(layers[0]) == KerasClass::input) first = 1;
-        for (size_t i = first; i < layers.size(); ++i)
-            if (layer_class(layers[i]) == KerasClass::input)
-                fail(layers[i].pointer,
-                     layers[i].label() + ": an InputLayer after other layers cannot be mapped");
-        if (first == layers.size())
-            fail(layers[0].pointer, "the model has no layers after its InputLayer; nothing to run");
-        for (size_t i = first; i < layers.size(); ++i)
-            layer_class(layers[i]);  // unsupported classes fail first
-
-        data_format_ = find_data_format(layers, first);
+        if (auto v = model_.find("keras_version"); v != model_.end() && v->is_string()) version_ = v->get<std::string>();
+        // Keras 1 and 2 (and TF.js, which follows Keras 2) differ from Keras 3 in hard_sigmoid and RNN defaults.
+        keras2_ = version_.empty() ? !is_keras3_document(model_) : version_[0] != '3';
+        find_data_format(model_, "");
+        std::vector<std::string> outs = emit_model(model_, "", std::nullopt);
+        if (!problems_.empty()) {
+            std::string message = std::to_string(problems_.size()) + " layer" + (problems_.size() == 1 ? "" : "s") +
+                                  " cannot be mapped:";
+            for (const auto& p : problems_) message += "\n  " + p;
+            throw Error(ErrorKind::config, source_ + ": " + message, first_problem_pointer_);
+        }
         json config = json::object();
-        const json& model_config = model_["config"];
-        if (model_config.is_object() && model_config.contains("name") && model_config["name"].is_string())
-            config["name"] = model_config["name"];
-        config["data_format"] =
-            data_format_ == DataFormat::channels_first ? "channels_first" : "channels_last";
-        config["input"] = input_object(layers, first, sequential);
-        json out_layers = json::array();
-        for (size_t i = first; i < layers.size(); ++i) out_layers.push_back(map_layer(layers[i]));
-        config["layers"] = std::move(out_layers);
+        const json& mc = model_["config"];
+        if (mc.is_object() && mc.contains("name") && mc["name"].is_string()) config["name"] = mc["name"];
+        config["data_format"] = data_format_ == DataFormat::channels_first ? "channels_first" : "channels_last";
+        if (inputs_.size() == 1 && inputs_.begin().key() == "input") config["input"] = inputs_["input"];
+        else config["inputs"] = inputs_;
+        config["layers"] = layers_;
+        if (!(outs.size() == 1 && !layers_.empty() && layers_.back()["name"] == outs[0])) config["outputs"] = outs;
         return config;
     }
 
@@ -213,520 +189,468 @@ private:
     const json& model_;
     const std::string& source_;
     const KerasImportOptions& options_;
+    std::string version_;
+    bool keras2_ = false;
     DataFormat data_format_ = DataFormat::channels_last;
+    std::optional<std::string> seen_format_;
+    json inputs_ = json::object();
+    json layers_ = json::array();
+    std::set<std::string> names_;
+    std::map<std::string, std::vector<std::string>> calls_;  // Keras layer name -> our tensor name per call
+    std::set<std::string> nested_models_;
+    const json* sequential_model_ = nullptr;  // the Sequential model being emitted  // nested models whose node 0 is their own construction
+    std::vector<std::string> problems_;
+    std::string first_problem_pointer_;
+    size_t counter_ = 0;
 
-    KerasClass layer_class(const KerasLayer& layer) const {
-        auto it = kClasses.find(layer.class_name);
-        if (it == kClasses.end())
-            fail(layer.pointer, layer.label() + " cannot be mapped to a conv1d-reshape layer (supported: " +
-                                    kSupportedClasses + ", and InputLayer)");
-        return it->second;
+    static bool is_keras3_document(const json& m) {
+        // Keras 3 writes "module" and "registered_name" beside class_name.
+        return m.contains("module") || m.dump().find("\"registered_name\"") != std::string::npos;
     }
 
-    // Sequential "config" is {"name", "layers": [...]} or, before Keras 2.2, the bare list of layers.
-    std::vector<KerasLayer> read_layers(bool sequential) const {
-        const json& config = model_["config"];
+    void problem(const std::string& pointer, const std::string& text, const std::string& key_pointer = {}) {
+        if (problems_.empty()) first_problem_pointer_ = key_pointer.empty() ? pointer : key_pointer;
+        const std::string line = text + " at " + pointer;
+        if (std::find(problems_.begin(), problems_.end(), line) == problems_.end()) problems_.push_back(line);
+    }
+
+    // One data format for the whole model: Keras layers may each name theirs.
+    void find_data_format(const json& value, const std::string& pointer) {
+        if (value.is_object()) {
+            auto it = value.find("data_format");
+            if (it != value.end() && it->is_string()) {
+                const std::string f = it->get<std::string>();
+                if (f != "channels_last" && f != "channels_first")
+                    fail(pointer + "/data_format", "data_format " + describe(*it) +
+                                                       " cannot be mapped (expected channels_last or channels_first)");
+                if (seen_format_ && *seen_format_ != f)
+                    fail(pointer + "/data_format", "layers disagree on data_format (" + *seen_format_ + " and " + f +
+                                                       "); conv1d-reshape runs a model in one data format");
+                seen_format_ = f;
+                if (f == "channels_first") data_format_ = DataFormat::channels_first;
+            }
+            for (const auto& [k, v] : value.items())
+                if (k != "data_format") find_data_format(v, pointer + "/" + escape_pointer_token(k));
+        } else if (value.is_array()) {
+            for (size_t i = 0; i < value.size(); ++i) find_data_format(value[i], pointer + "/" + std::to_string(i));
+        }
+    }
+
+    std::string unique(const std::string& base) {
+        std::string name = base.empty() ? "layer" : base;
+        for (int k = 1; names_.count(name); ++k) name = base + "_" + std::to_string(k);
+        names_.insert(name);
+        return name;
+    }
+
+    // A model input from a Keras shape (None entries filled by --batch/--length, or by --input's file).
+    std::string declare_input(const std::string& name, const json& raw, const std::string& pointer) {
+        if (!raw.is_array()) fail(pointer, "expected a shape list, got " + describe(raw));
+        std::vector<std::optional<int64_t>> shape;
+        for (size_t i = 0; i < raw.size(); ++i) {
+            if (raw[i].is_null()) shape.push_back(std::nullopt);
+            else if (raw[i].is_number_integer() && raw[i].get<int64_t>() >= 1 && raw[i].get<int64_t>() <= kMaxSetting)
+                shape.push_back(raw[i].get<int64_t>());
+            else fail(pointer + "/" + std::to_string(i), "expected a positive integer or null, got " + describe(raw[i]));
+        }
+        if (shape.size() != 2 && shape.size() != 3)
+            fail(pointer, "input shape " + shape_text(shape) + " has rank " + std::to_string(shape.size()) +
+                              "; conv1d-reshape takes (batch, steps, channels) or (batch, features)");
+        const bool cf = data_format_ == DataFormat::channels_first && shape.size() == 3;
+        const size_t length_axis = cf ? 2 : 1;
+        if (shape.size() == 3 && !shape[cf ? 1 : 2])
+            fail(pointer + "/" + std::to_string(cf ? 1 : 2),
+                 "the channel count is None in input shape " + shape_text(shape) + "; conv1d-reshape needs a fixed number of channels");
+        json input = json::object();
+        const bool only_file = !options_.input_file.empty() && std::filesystem::exists(options_.input_file);
+        if (options_.batch && shape[0] && *shape[0] != *options_.batch)
+            fail(pointer + "/0", "--batch " + std::to_string(*options_.batch) + " differs from the model's fixed batch " +
+                                     std::to_string(*shape[0]) + " in input shape " + shape_text(shape));
+        if (!shape[0]) shape[0] = options_.batch.value_or(1);
+        if (shape.size() == 3 || !shape[1]) {
+            const size_t axis = shape.size() == 3 ? length_axis : 1;
+            if (options_.length && shape[axis] && *shape[axis] != *options_.length)
+                fail(pointer + "/" + std::to_string(axis), "--length " + std::to_string(*options_.length) +
+                                                               " differs from the model's fixed length " +
+                                                               std::to_string(*shape[axis]) + " in input shape " + shape_text(shape));
+            if (!shape[axis]) shape[axis] = options_.length;
+            if (!shape[axis] && !only_file)
+                fail(pointer + "/" + std::to_string(axis),
+                     "length is None: give --length N or --input FILE (input shape " + shape_text(shape) + ")");
+        }
+        if (only_file && inputs_.empty()) {
+            input["file"] = options_.input_file;
+        } else {
+            json dims = json::array();
+            for (auto& d : shape) dims.push_back(*d);
+            input["shape"] = dims;
+        }
+        bool all_known = std::all_of(shape.begin(), shape.end(), [](auto& d) { return d.has_value(); });
+        if (only_file && inputs_.empty() && all_known) {
+            json dims = json::array();
+            for (auto& d : shape) dims.push_back(*d);
+            input["shape"] = dims;
+        }
+        std::string key = inputs_.empty() && name == "__first__" ? "input" : unique(name);
+        inputs_[key] = input;
+        return key;
+    }
+
+    // The shape a layer states for the model's input (Keras 2 batch_input_shape, Keras 3 batch_shape).
+    const json* stated_shape(const json& config, std::string& key) const {
+        for (const char* k : {"batch_shape", "batch_input_shape"})
+            if (config.contains(k) && !config[k].is_null()) return key = k, &config[k];
+        return nullptr;
+    }
+
+    std::vector<Layer> read_layers(const json& model, const std::string& base_pointer) {
+        const json& config = model["config"];
         const json* list = nullptr;
         std::string base;
-        if (config.is_array() && sequential) {
-            list = &config;
-            base = "/config";
-        } else if (config.is_object() && config.contains("layers") && config["layers"].is_array()) {
-            list = &config["layers"];
-            base = "/config/layers";
-        } else {
-            fail(config.is_object() ? "/config/layers" : "/config",
-                 "expected the model's list of layers, got " +
-                     describe(config.is_object() && config.contains("layers") ? config["layers"] : config));
-        }
-        if (list->empty()) fail(base, "the model has no layers");
-        std::vector<KerasLayer> layers;
+        if (config.is_array()) list = &config, base = base_pointer + "/config";
+        else if (config.is_object() && config.contains("layers") && config["layers"].is_array())
+            list = &config["layers"], base = base_pointer + "/config/layers";
+        else fail(base_pointer + "/config", "expected the model's list of layers");
+        std::vector<Layer> layers;
         for (size_t i = 0; i < list->size(); ++i) {
             const json& entry = (*list)[i];
-            KerasLayer layer;
-            layer.index = i;
-            layer.pointer = base + "/" + std::to_string(i);
-            layer.entry = &entry;
+            Layer l;
+            l.index = counter_++;
+            l.pointer = base + "/" + std::to_string(i);
+            l.entry = &entry;
             if (!entry.is_object() || !entry.contains("class_name") || !entry["class_name"].is_string())
-                fail(layer.pointer, "expected a layer object with \"class_name\", got " + describe(entry));
-            layer.class_name = entry["class_name"].get<std::string>();
-            if (!entry.contains("config") || !entry["config"].is_object())
-                fail(layer.pointer + "/config",
-                     "layer " + std::to_string(i) + " (" + layer.class_name + ") has no \"config\" object");
-            layer.config = &entry["config"];
-            // Functional inbound_nodes refer to the outer "name"; Sequential layers have only the inner one.
-            if (entry.contains("name") && entry["name"].is_string())
-                layer.name = entry["name"].get<std::string>();
-            else if (layer.config->contains("name") && (*layer.config)["name"].is_string())
-                layer.name = (*layer.config)["name"].get<std::string>();
-            layers.push_back(layer);
+                fail(l.pointer, "expected a layer object with \"class_name\", got " + describe(entry));
+            l.class_name = entry["class_name"].get<std::string>();
+            const bool model_entry = is_model(l.class_name) && entry.contains("config") && entry["config"].is_array();
+            if (!model_entry && (!entry.contains("config") || !entry["config"].is_object()))
+                fail(l.pointer + "/config", "layer " + std::to_string(i) + " (" + l.class_name + ") has no \"config\" object");
+            l.config = &entry["config"];
+            if (entry.contains("name") && entry["name"].is_string()) l.name = entry["name"].get<std::string>();
+            else if (l.config->is_object() && l.config->contains("name") && (*l.config)["name"].is_string()) l.name = (*l.config)["name"].get<std::string>();
+            else l.name = snake_case(l.class_name) + "_" + std::to_string(l.index);
+            layers.push_back(l);
         }
         return layers;
     }
 
-    // The tensors a Functional layer's one call consumes (Keras 2: [[["name", 0, 0, {}]]]; Keras 3:
-    // [{"args": [...], "kwargs": {...}}]).
-    std::vector<TensorRef> inbound_refs(const KerasLayer& layer) const {
-        const std::string pointer = layer.pointer + "/inbound_nodes";
-        auto it = layer.entry->find("inbound_nodes");
-        if (it == layer.entry->end())
-            fail(pointer,
-                 layer.label() + " has no \"inbound_nodes\": a Functional model's layers name their inputs");
-        const json& nodes = *it;
-        if (!nodes.is_array()) fail(pointer, "expected a list of calls, got " + describe(nodes));
-        if (nodes.empty()) fail(pointer, layer.label() + " is not connected to the model's input");
-        if (nodes.size() > 1)
-            fail(pointer, layer.label() + " is called " + std::to_string(nodes.size()) +
-                              " times (a shared layer); only a single linear chain of layers can be mapped");
-        const json& node = nodes[0];
+    static bool model_has_own_input(const json& entry) {
+        const json& c = entry["config"];
+        const json& list = c.is_array() ? c : c.is_object() && c.contains("layers") ? c["layers"] : json::array();
+        if (list.empty()) return false;
+        const json& first = list[0];
+        return first.value("class_name", "") == "InputLayer" ||
+               (first.contains("config") && first["config"].is_object() &&
+                (first["config"].contains("batch_input_shape") || first["config"].contains("batch_shape")));
+    }
+
+    static bool is_model(const std::string& cls) { return cls == "Sequential" || cls == "Functional" || cls == "Model"; }
+
+    // Emits a model's layers; `bound` gives the tensors its inputs are (a nested model), or none for the
+    // outermost model, whose inputs become the config's. Returns the model's output tensors.
+    std::vector<std::string> emit_model(const json& model, const std::string& pointer,
+                                        std::optional<std::vector<std::string>> bound) {
+        const std::string cls = model["class_name"].get<std::string>();
+        std::vector<Layer> layers = read_layers(model, pointer);
+        if (layers.empty()) fail(pointer + "/config", "the model has no layers");
+        if (cls == "Sequential") {
+            sequential_model_ = &model;
+            return emit_sequential(layers, bound);
+        }
+        return emit_functional(model, pointer, layers, bound);
+    }
+
+    std::vector<std::string> emit_sequential(const std::vector<Layer>& layers, std::optional<std::vector<std::string>> bound) {
+        std::string prev;
+        if (bound) prev = bound->at(0);
+        for (size_t i = 0; i < layers.size(); ++i) {
+            const Layer& l = layers[i];
+            if (l.class_name == "InputLayer") {
+                if (!bound && prev.empty()) {
+                    std::string key;
+                    const json* shape = stated_shape(*l.config, key);
+                    if (!shape) fail(l.pointer + "/config", l.label() + " has no batch_shape (Keras 3) or batch_input_shape (Keras 2)");
+                    prev = declare_input(inputs_.empty() ? "__first__" : l.name, *shape, l.pointer + "/config/" + key);
+                }
+                continue;
+            }
+            if (prev.empty() && l.class_name == "Merge" && l.config->contains("layers")) {
+                prev = emit_keras1_merge_branches(l);
+                continue;
+            }
+            if (!prev.empty() && is_model(l.class_name)) {  // a nested model: its layers join this one
+                prev = emit_model(*l.entry, l.pointer, std::vector<std::string>{prev}).at(0);
+                continue;
+            }
+            if (prev.empty()) {
+                std::string key;
+                const json* shape = l.config->is_object() ? stated_shape(*l.config, key) : nullptr;
+                std::string where = l.pointer + "/config/" + key;
+                if (!shape && is_model(l.class_name)) {
+                    prev = emit_model(*l.entry, l.pointer, std::nullopt).at(0);
+                    continue;
+                }
+                // Keras 3 keeps a built Sequential's shape in build_input_shape or a layer's build_config.
+                const json& mc = sequential_model_->at("config");
+                if (!shape && mc.is_object() && mc.contains("build_input_shape") && !mc["build_input_shape"].is_null())
+                    shape = &mc["build_input_shape"], where = "/config/build_input_shape";
+                for (const json* holder : {l.entry, sequential_model_}) {
+                    if (shape) break;
+                    auto b = holder->find("build_config");
+                    if (b != holder->end() && b->is_object() && b->contains("input_shape") && !(*b)["input_shape"].is_null())
+                        shape = &(*b)["input_shape"],
+                        where = (holder == l.entry ? l.pointer : std::string()) + "/build_config/input_shape";
+                }
+                if (!shape) {
+                    for (const char* k : {"build_input_shape"}) {
+                        (void)k;
+                    }
+                    fail(l.pointer, "the model does not state its input shape (no InputLayer or batch_input_shape); "
+                                    "save it from a built model");
+                }
+                prev = declare_input("__first__", *shape, where);
+            }
+            prev = emit_layer(l, {prev}, 0);
+        }
+        return {prev};
+    }
+
+    // Keras 1: a Sequential whose first layer is Merge(layers=[branch models], mode=...).
+    std::string emit_keras1_merge_branches(const Layer& l) {
+        std::vector<std::string> branch_outputs;
+        const json& branches = (*l.config)["layers"];
+        for (size_t b = 0; b < branches.size(); ++b) {
+            const json& branch = branches[b];
+            if (!branch.is_object() || !branch.contains("class_name") || !is_model(branch["class_name"].get<std::string>()))
+                fail(l.pointer + "/config/layers/" + std::to_string(b), "expected a branch model");
+            auto outs = emit_model(branch, l.pointer + "/config/layers/" + std::to_string(b), std::nullopt);
+            branch_outputs.push_back(outs.at(0));
+        }
+        return emit_layer(l, branch_outputs, 0);
+    }
+
+    std::vector<std::string> inbound(const Layer& l, size_t call) {
+        const json& nodes = (*l.entry)["inbound_nodes"];
+        const json& node = nodes[call];
         std::vector<TensorRef> refs;
         if (node.is_object()) {
             if (node.contains("args")) collect_keras3_refs(node["args"], refs);
             if (node.contains("kwargs")) collect_keras3_refs(node["kwargs"], refs);
         } else if (auto single = as_tensor_ref(node)) {
-            refs.push_back(*single);  // a call flattened to one reference
+            refs.push_back(*single);
         } else if (node.is_array()) {
             for (size_t k = 0; k < node.size(); ++k) {
                 auto ref = as_tensor_ref(node[k]);
-                if (!ref)
-                    fail(pointer + "/0/" + std::to_string(k),
-                         "expected [layer name, node index, tensor index], got " + describe(node[k]));
+                if (!ref) fail(l.pointer + "/inbound_nodes/" + std::to_string(call) + "/" + std::to_string(k),
+                               "expected [layer name, node index, tensor index], got " + describe(node[k]));
                 refs.push_back(*ref);
             }
-        } else {
-            fail(pointer + "/0", "expected a call's inputs, got " + describe(node));
         }
-        return refs;
+        std::vector<std::string> names;
+        for (auto r : refs) {
+            auto it = calls_.find(r.layer);
+            // Keras counts a nested model's own construction as its node 0: outer calls start at 1.
+            if (nested_models_.count(r.layer) && r.node >= 1) r.node -= 1;
+            if (it == calls_.end() || r.node < 0 || static_cast<size_t>(r.node) >= it->second.size()) return {};  // not yet
+            names.push_back(it->second[static_cast<size_t>(r.node)] + (r.tensor > 0 ? ":" + std::to_string(r.tensor) : ""));
+        }
+        return names;
     }
 
-    std::vector<TensorRef> endpoints(const std::string& key) const {
-        const json& config = model_["config"];
-        if (!config.contains(key)) fail("/config/" + key, "missing: a Functional model names its " + key);
+    std::vector<std::string> endpoint_names(const json& config, const char* key, const std::string& pointer) {
+        if (!config.contains(key)) fail(pointer + "/" + key, std::string("missing: a Functional model names its ") + key);
         std::vector<TensorRef> refs;
         collect_endpoint_refs(config[key], refs);
-        const std::string what = key == "input_layers" ? "inputs" : "outputs";
-        if (refs.size() != 1)
-            fail("/config/" + key,
-                 "the model has " + std::to_string(refs.size()) + " " + what +
-                     "; only a single linear chain of layers (one input, one output) can be mapped");
-        return refs;
+        std::vector<std::string> names;
+        for (const auto& r : refs) {
+            auto it = calls_.find(r.layer);
+            if (it == calls_.end() || r.node < 0 || static_cast<size_t>(r.node) >= it->second.size())
+                fail(pointer + "/" + key, "names an unknown layer \"" + r.layer + "\"");
+            names.push_back(it->second[static_cast<size_t>(r.node)] + (r.tensor > 0 ? ":" + std::to_string(r.tensor) : ""));
+        }
+        return names;
     }
 
-    // Orders a Functional model's layers from its input to its output, refusing anything but one chain.
-    std::vector<KerasLayer> order_chain(const std::vector<KerasLayer>& layers) const {
-        std::map<std::string, size_t> by_name;
-        for (const auto& layer : layers) {
-            if (layer.name.empty())
-                fail(layer.pointer + "/name", layer.label() + " has no name to be referred to by");
-            if (!by_name.emplace(layer.name, layer.index).second)
-                fail(layer.pointer + "/name", "two layers are named \"" + layer.name + "\"");
-        }
-        std::vector<std::optional<size_t>> producer(layers.size());
-        for (const auto& layer : layers) {
-            if (layer.class_name == "InputLayer") continue;
-            std::vector<TensorRef> refs = inbound_refs(layer);
-            const std::string pointer = layer.pointer + "/inbound_nodes";
-            if (refs.size() != 1)
-                fail(pointer,
-                     layer.label() + " takes " + std::to_string(refs.size()) +
-                         " inputs: the model branches; only a single linear chain of layers can be mapped");
-            auto it = by_name.find(refs[0].layer);
-            if (it == by_name.end())
-                fail(pointer, layer.label() + " reads an unknown layer \"" + refs[0].layer + "\"");
-            if (refs[0].node != 0 || refs[0].tensor != 0)
-                fail(pointer,
-                     layer.label() + " reads call " + std::to_string(refs[0].node) + ", output " +
-                         std::to_string(refs[0].tensor) + " of \"" + refs[0].layer +
-                         "\" (a shared or multi-output layer); only a single linear chain can be mapped");
-            producer[layer.index] = it->second;
-        }
-        TensorRef input = endpoints("input_layers")[0];
-        TensorRef output = endpoints("output_layers")[0];
-        auto out_it = by_name.find(output.layer);
-        if (out_it == by_name.end())
-            fail("/config/output_layers", "names an unknown layer \"" + output.layer + "\"");
-
-        std::vector<KerasLayer> chain;
-        std::vector<bool> on_chain(layers.size(), false);
-        for (std::optional<size_t> at = out_it->second; at; at = producer[*at]) {
-            if (on_chain[*at]) fail(layers[*at].pointer + "/inbound_nodes", "the layers form a cycle");
-            on_chain[*at] = true;
-            chain.push_back(layers[*at]);
-        }
-        std::reverse(chain.begin(), chain.end());
-        if (chain.front().name != input.layer)
-            fail("/config/input_layers", "the model's input \"" + input.layer +
-                                             "\" is not where its output \"" + output.layer +
-                                             "\" leads back to (\"" + chain.front().name + "\")");
-        for (const auto& layer : layers)
-            if (!on_chain[layer.index])
-                fail(layer.pointer,
-                     layer.label() +
-                         " is not on the path from the input to the output: the model branches; "
-                         "only a single linear chain of layers can be mapped");
-        return chain;
-    }
-
-    // One data format for the whole model: the config format has one, and Keras layers may each name theirs.
-    DataFormat find_data_format(const std::vector<KerasLayer>& layers, size_t first) const {
-        std::optional<std::pair<std::string, const KerasLayer*>> seen;
-        for (size_t i = first; i < layers.size(); ++i) {
-            auto it = layers[i].config->find("data_format");
-            if (it == layers[i].config->end() || it->is_null())
-                continue;  // None: Keras' default, channels_last
-            if (!it->is_string() || (*it != "channels_last" && *it != "channels_first"))
-                fail(layers[i].at("data_format"),
-                     layers[i].label() + ": data_format " + describe(*it) +
-                         " cannot be mapped (expected channels_last or channels_first)");
-            std::string format = it->get<std::string>();
-            if (!seen) {
-                seen = std::pair{format, &layers[i]};
-            } else if (seen->first != format) {
-                fail(layers[i].at("data_format"), layers[i].label() + " has data_format " + format + " but " +
-                                                      seen->second->label() + " has " + seen->first +
-                                                      "; conv1d-reshape runs a model in one data format");
-            }
-        }
-        return seen && seen->first == "channels_first" ? DataFormat::channels_first
-                                                       : DataFormat::channels_last;
-    }
-
-    struct ShapeSource {
-        const json* shape = nullptr;
-        std::string pointer;
-    };
-
-    // Where the model states its input shape, most direct first.
-    ShapeSource find_input_shape(const std::vector<KerasLayer>& layers, size_t first, bool sequential) const {
-        if (first == 1) {
-            const KerasLayer& input = layers[0];
-            for (const char* key : {"batch_shape", "batch_input_shape"})
-                if (input.config->contains(key)) return {&(*input.config)[key], input.at(key)};
-            fail(input.pointer + "/config", input.label() +
-                                                " has no batch_shape (Keras 3) or batch_input_shape "
-                                                "(Keras 2)");
-        }
-        const KerasLayer& head = layers[first];
-        if (head.config->contains("batch_input_shape") && !(*head.config)["batch_input_shape"].is_null())
-            return {&(*head.config)["batch_input_shape"], head.at("batch_input_shape")};
-        const json& config = model_["config"];
-        if (sequential && config.is_object() && config.contains("build_input_shape") &&
-            !config["build_input_shape"].is_null())
-            return {&config["build_input_shape"], "/config/build_input_shape"};
-        for (const auto& [object, pointer] :
-             {std::pair{&model_, std::string()}, std::pair{head.entry, head.pointer}}) {
-            auto build = object->find("build_config");
-            if (build != object->end() && build->is_object() && build->contains("input_shape") &&
-                !(*build)["input_shape"].is_null())
-                return {&(*build)["input_shape"], pointer + "/build_config/input_shape"};
-        }
-        fail(head.pointer,
-             "the model does not state its input shape (no InputLayer, batch_input_shape, "
-             "build_input_shape or build_config); save it from a built model");
-    }
-
-    json input_object(const std::vector<KerasLayer>& layers, size_t first, bool sequential) const {
-        ShapeSource source = find_input_shape(layers, first, sequential);
-        const json& raw = *source.shape;
-        if (!raw.is_array()) fail(source.pointer, "expected a shape list, got " + describe(raw));
-        std::vector<std::optional<int64_t>> shape;
-        for (size_t i = 0; i < raw.size(); ++i) {
-            if (raw[i].is_null()) {
-                shape.push_back(std::nullopt);
-            } else if (raw[i].is_number_unsigned() &&
-                       raw[i].get<uint64_t>() > static_cast<uint64_t>(kMaxSetting)) {
-                fail(source.pointer + "/" + std::to_string(i),
-                     describe(raw[i]) + " is too large (at most " + std::to_string(kMaxSetting) + ")");
-            } else if (raw[i].is_number_integer() && raw[i].get<int64_t>() >= 1) {
-                shape.push_back(raw[i].get<int64_t>());
+    std::vector<std::string> emit_functional(const json& model, const std::string& pointer,
+                                             const std::vector<Layer>& layers,
+                                             std::optional<std::vector<std::string>> bound) {
+        const json& config = model["config"];
+        std::vector<TensorRef> input_refs;
+        if (config.contains("input_layers")) collect_endpoint_refs(config["input_layers"], input_refs);
+        // Input layers: the model's inputs, or the tensors a nested call binds them to.
+        size_t next_bound = 0;
+        for (const Layer& l : layers) {
+            if (l.class_name != "InputLayer") continue;
+            std::string tensor;
+            if (bound) {
+                size_t position = next_bound;
+                for (size_t k = 0; k < input_refs.size(); ++k)
+                    if (input_refs[k].layer == l.name) position = k;
+                tensor = position < bound->size() ? (*bound)[position] : bound->back();
+                ++next_bound;
             } else {
-                fail(source.pointer + "/" + std::to_string(i),
-                     "expected a positive integer or null, got " + describe(raw[i]));
+                std::string key;
+                const json* shape = stated_shape(*l.config, key);
+                if (!shape) fail(l.pointer + "/config", l.label() + " has no batch_shape (Keras 3) or batch_input_shape (Keras 2)");
+                const bool single = input_refs.size() <= 1;
+                tensor = declare_input(single ? "__first__" : l.name, *shape, l.pointer + "/config/" + key);
+            }
+            calls_[l.name] = {tensor};
+        }
+        // Layers in dependency order: a layer's calls are emitted once the tensors they read exist.
+        std::vector<size_t> done_calls(layers.size(), 0);
+        bool progress = true;
+        while (progress) {
+            progress = false;
+            for (size_t i = 0; i < layers.size(); ++i) {
+                const Layer& l = layers[i];
+                if (l.class_name == "InputLayer") continue;
+                auto it = l.entry->find("inbound_nodes");
+                if (it == l.entry->end() || !it->is_array())
+                    fail(l.pointer + "/inbound_nodes", l.label() + " has no \"inbound_nodes\": a Functional model's layers name their inputs");
+                while (done_calls[i] < it->size()) {
+                    std::vector<std::string> in = inbound(l, done_calls[i]);
+                    if (in.empty()) break;
+                    std::string out;
+                    if (is_model(l.class_name)) {
+                        if (done_calls[i] > 0) {
+                            problem(l.pointer, l.label() + ": a nested model called more than once cannot be mapped");
+                            calls_[l.name].push_back(l.name);
+                            ++done_calls[i];
+                            continue;
+                        }
+                        if (model_has_own_input(*l.entry)) nested_models_.insert(l.name);
+                        auto outs = emit_model(*l.entry, l.pointer, in);
+                        calls_[l.name].push_back(outs.at(0));
+                        for (size_t k = 1; k < outs.size(); ++k) calls_[l.name].back() += "";  // first output only
+                    } else {
+                        out = emit_layer(l, in, done_calls[i]);
+                        calls_[l.name].push_back(out);
+                    }
+                    ++done_calls[i];
+                    progress = true;
+                }
             }
         }
-        const bool channels_first = data_format_ == DataFormat::channels_first;
-        // Axis of the input file's length and channels in the shape list as written (batch is axis 0).
-        size_t length_axis = channels_first ? 2 : 1, channel_axis = channels_first ? 1 : 2;
-        std::optional<int64_t> length, channels;
-        if (shape.size() == 3) {
-            length = shape[length_axis];
-            channels = shape[channel_axis];
-        } else if (shape.size() == 2 && layer_class(layers[first]) == KerasClass::reshape) {
-            // (batch, samples), e.g. a raw waveform, reshaped first: the same values as (batch, samples, 1).
-            length = shape[1];
-            channels = 1;
-            length_axis = 1;
-            channel_axis = 1;
-        } else {
-            fail(source.pointer,
-                 "input shape " + shape_text(shape) + " has rank " + std::to_string(shape.size()) +
-                     "; conv1d-reshape needs rank 3: " +
-                     (channels_first ? "(batch, channels, steps)" : "(batch, steps, channels)") +
-                     (shape.size() == 2 ? " (or rank 2 when the first layer is a Reshape)" : ""));
+        for (size_t i = 0; i < layers.size(); ++i) {
+            const Layer& l = layers[i];
+            if (l.class_name == "InputLayer") continue;
+            const json& nodes = (*l.entry)["inbound_nodes"];
+            if (done_calls[i] < nodes.size() && problems_.empty())
+                fail(l.pointer + "/inbound_nodes", l.label() + " reads a layer that is not in the model, or the layers form a cycle");
         }
-        if (!channels)
-            fail(source.pointer + "/" + std::to_string(channel_axis),
-                 "the channel count is None in input shape " + shape_text(shape) +
-                     "; conv1d-reshape needs a fixed number of channels");
+        return endpoint_names(config, "output_layers", pointer + "/config");
+    }
 
-        auto resolve = [&](std::optional<int64_t> fixed, std::optional<int64_t> option,
-                           const std::string& what, size_t axis) -> std::optional<int64_t> {
-            if (fixed && option && *fixed != *option)
-                fail(source.pointer + "/" + std::to_string(axis),
-                     "--" + what + " " + std::to_string(*option) + " differs from the model's fixed " + what +
-                         " " + std::to_string(*fixed) + " in input shape " + shape_text(shape));
-            return fixed ? fixed : option;
-        };
-        std::optional<int64_t> batch = resolve(shape[0], options_.batch, "batch", 0);
-        length = resolve(length, options_.length, "length", length_axis);
-
-        json input = json::object();
-        if (!options_.input_file.empty()) {
-            input["file"] = options_.input_file;
-            if (batch && length) {
-                // The runner then checks that the file has exactly this shape, and says so when it doesn't.
-                input["shape"] =
-                    channels_first ? json{*batch, *channels, *length} : json{*batch, *length, *channels};
-            } else {
-                check_input_file(batch, length, *channels, shape, source.pointer);
+    // Keras config keys to our keys: Keras 1 names, training-only settings dropped, version defaults made
+    // explicit (Keras 2 hard_sigmoid, GRU reset_after).
+    json translate(const std::string& cls, const LayerKind& kind, const json& cfg, const std::string& pointer) {
+        json out = json::object();
+        for (const auto& [raw_key, value] : cfg.items()) {
+            std::string key = raw_key;
+            if (auto it = kKeras1Names.find(key); it != kKeras1Names.end()) key = it->second;
+            if (key == "output_dim" && kind.type != LayerType::embedding) key = "units";
+            if (kIgnoredSettings.count(key) || ends_with(key, "_initializer") || ends_with(key, "_regularizer") ||
+                ends_with(key, "_constraint"))
+                continue;
+            if (key == "input_dim" && kind.type != LayerType::embedding) continue;
+            if ((key == "renorm" || key == "unroll" || key == "stateful" || key == "time_major") && value == false) continue;
+            if (key == "groups" && kind.type == LayerType::conv1d_transpose && value == 1) continue;
+            if (key == "layer" && (kind.type == LayerType::bidirectional || kind.type == LayerType::time_distributed)) {
+                if (!value.is_object() || !value.contains("class_name") || !value.contains("config"))
+                    fail(pointer + "/layer", "expected the wrapped layer {class_name, config}");
+                const std::string inner_cls = value["class_name"].get<std::string>();
+                const LayerKind* inner = kind_by_keras(inner_cls);
+                if (!inner) fail(pointer + "/layer/class_name", inner_cls + " cannot be wrapped here");
+                json inner_out = translate(inner_cls, *inner, value["config"], pointer + "/layer/config");
+                inner_out["type"] = type_name(inner_cls, *inner);
+                if (value["config"].contains("name")) inner_out["name"] = value["config"]["name"];
+                out["layer"] = inner_out;
+                continue;
             }
-            return input;
+            if (key == "backward_layer") continue;
+            // Keras writes None for "the default"; keys where null means something are kept.
+            if (value.is_null() && key != "max_value" && key != "shared_axes" && key != "merge_mode" &&
+                key != "strides" && key != "output_padding")
+                continue;  // Keras writes the backward copy's config too; same settings
+            if (key == "activation" && value.is_object() && value.contains("class_name")) {
+                out[key] = snake_case(value["class_name"].get<std::string>());
+                continue;
+            }
+            out[key] = value;
         }
-        if (!length)
-            fail(source.pointer + "/" + std::to_string(length_axis),
-                 "length is None: give --length N or --input FILE (input shape " + shape_text(shape) + ")");
-        int64_t b = batch.value_or(1);
-        input["shape"] = channels_first ? json{b, *channels, *length} : json{b, *length, *channels};
-        return input;
-    }
-
-    // The file fills the dims the model leaves None; the ones it fixes (or --batch/--length fix) must agree.
-    void check_input_file(std::optional<int64_t> batch, std::optional<int64_t> length, int64_t channels,
-                          const std::vector<std::optional<int64_t>>& shape,
-                          const std::string& pointer) const {
-        std::optional<Dims3> file = input_file_dims(options_.input_file, data_format_);
-        if (!file) return;
-        const bool channels_first = data_format_ == DataFormat::channels_first;
-        const int64_t file_batch = (*file)[0];
-        const int64_t file_length = (*file)[channels_first ? 2 : 1];
-        const int64_t file_channels = (*file)[channels_first ? 1 : 2];
-        std::string mismatch;
-        if (batch && *batch != file_batch)
-            mismatch = "batch " + std::to_string(*batch);
-        else if (length && *length != file_length)
-            mismatch = "length " + std::to_string(*length);
-        else if (channels != file_channels)
-            mismatch = std::to_string(channels) + " channels";
-        if (!mismatch.empty())
-            fail(pointer, options_.input_file + " has shape " + dims_text(*file) +
-                              " but the model's input shape " + shape_text(shape) +
-                              (options_.batch || options_.length ? " with --batch/--length" : "") +
-                              " needs " + mismatch);
-    }
-
-    json map_layer(const KerasLayer& layer) const;
-};
-
-// Reads one layer's settings, refusing the ones it neither maps nor knows to be irrelevant to the forward
-// pass.
-class SettingsReader {
-public:
-    SettingsReader(const Importer& importer, const KerasLayer& layer) : importer_(importer), layer_(layer) {}
-
-    [[noreturn]] void fail(const std::string& key, const std::string& why) const {
-        importer_.fail(layer_.at(key), layer_.label() + ": " + why);
-    }
-
-    const json* find(const std::string& key) {
-        used_.insert(key);
-        auto it = layer_.config->find(key);
-        return it == layer_.config->end() ? nullptr : &*it;
-    }
-
-    // Keras writes tuple arguments as one-element lists ([3]); plain integers are accepted too.
-    int64_t integer(const std::string& key, std::optional<int64_t> fallback, int64_t min_value) {
-        const json* value = find(key);
-        if (!value || value->is_null()) {
-            if (!fallback) fail(key, "\"" + key + "\" is missing");
-            return *fallback;
+        if (keras2_) {
+            for (const char* k : {"activation", "recurrent_activation"})
+                if (out.contains(k) && out[k] == "hard_sigmoid") out[std::string(k) + "_keras2"] = true;
+            if (kind.type == LayerType::gru && !out.contains("reset_after")) out["reset_after"] = false;
+            if ((kind.type == LayerType::lstm || kind.type == LayerType::gru) && !out.contains("recurrent_activation")) {
+                out["recurrent_activation"] = "hard_sigmoid";  // Keras 1 and 2.0-2.2, TF.js
+                out["recurrent_activation_keras2"] = true;
+            }
         }
-        const json& v = value->is_array() && value->size() == 1 ? (*value)[0] : *value;
-        if (!v.is_number_integer())
-            fail(key, key + " " + describe(*value) +
-                          " cannot be mapped (expected an integer or a one-element list)");
-        if (v.is_number_unsigned() && v.get<uint64_t>() > static_cast<uint64_t>(kMaxSetting))
-            fail(key, key + " " + describe(*value) + " is too large");
-        const int64_t n = v.get<int64_t>();
-        if (n < min_value)
-            fail(key, key + " must be at least " + std::to_string(min_value) + ", got " + describe(*value));
-        return n;
-    }
-
-    std::vector<int64_t> integer_list(const std::string& key, int64_t min_value) {
-        const json* value = find(key);
-        if (!value || !value->is_array()) fail(key, "expected \"" + key + "\" as a list of integers");
-        std::vector<int64_t> out;
-        for (const auto& item : *value) {
-            if (!item.is_number_integer() || item.get<int64_t>() < min_value ||
-                item.get<int64_t>() > kMaxSetting)
-                fail(key, key + " " + describe(*value) + " cannot be mapped");
-            out.push_back(item.get<int64_t>());
-        }
+        if (kind.type == LayerType::activation && cls == "Activation" && !out.contains("activation"))
+            out["activation"] = "linear";
+        if (kind.type == LayerType::upsample1d && data_format_ == DataFormat::channels_first)
+            fail(pointer + "/size", "UpSampling1D repeats axis 1, the channel axis of this channels_first model; "
+                                    "conv1d-reshape's upsample1d repeats steps");
         return out;
     }
 
-    bool boolean(const std::string& key, bool fallback) {
-        const json* value = find(key);
-        if (!value) return fallback;
-        if (!value->is_boolean()) fail(key, key + " " + describe(*value) + " is not true or false");
-        return value->get<bool>();
-    }
-
-    std::string padding(const std::vector<std::string>& allowed) {
-        const json* value = find("padding");
-        if (!value || value->is_null()) return "valid";
-        std::string names;
-        for (const auto& a : allowed) names += (names.empty() ? "" : ", ") + a;
-        if (!value->is_string())
-            fail("padding", "padding " + describe(*value) + " cannot be mapped (" + layer_.class_name +
-                                " supports " + names + ")");
-        std::string text = lower(value->get<std::string>());
-        if (std::find(allowed.begin(), allowed.end(), text) == allowed.end())
-            fail("padding", "padding \"" + value->get<std::string>() + "\" cannot be mapped (" +
-                                layer_.class_name + " supports " + names + ")");
-        return text;
-    }
-
-    std::string activation() {
-        const json* value = find("activation");
-        if (!value || value->is_null()) return "linear";  // Keras: None is the identity
-        static const std::set<std::string> kKnown = {"linear", "relu", "tanh", "sigmoid",
-                                                     "gelu",   "elu",  "swish"};
-        if (value->is_string()) {
-            std::string name = value->get<std::string>();
-            if (name == "silu") return "swish";  // Keras 3's name for the same function
-            if (kKnown.count(name)) return name;
+    static std::string type_name(const std::string& cls, const LayerKind& kind) {
+        if (kind.type == LayerType::dropout) {
+            std::string snake = snake_case(cls);
+            if (snake == "spatial_dropout1_d") snake = "spatial_dropout1d";
+            return kind_by_name(snake) ? snake : std::string(kind.name);
         }
-        fail("activation", "activation " + describe(*value) +
-                               " cannot be mapped to a conv1d-reshape activation (supported: " +
-                               kSupportedActivations + ")");
+        return std::string(kind.name);
     }
 
-    // Read and checked elsewhere (data_format by the importer for the whole model).
-    void skip(const std::string& key) { used_.insert(key); }
-
-    void finish() const {
-        for (const auto& [key, value] : layer_.config->items()) {
-            if (used_.count(key) || kIgnoredSettings.count(key)) continue;
-            if (key == "quantization_config" && value.is_null()) continue;
-            fail(key,
-                 "setting \"" + key + "\" = " + describe(value) +
-                     " is not one conv1d-reshape knows; it cannot tell whether it changes the forward pass");
+    std::string emit_layer(const Layer& l, const std::vector<std::string>& inputs, size_t call) {
+        if (call > 0) {  // a shared layer called again: the same weights
+            json node = {{"type", "shared"}, {"layer", calls_[l.name].at(0)}, {"name", unique(l.name + "_call" + std::to_string(call))},
+                         {"inputs", inputs}};
+            layers_.push_back(node);
+            return node["name"].get<std::string>();
         }
-    }
-
-private:
-    const Importer& importer_;
-    const KerasLayer& layer_;
-    std::set<std::string> used_;
-};
-
-json Importer::map_layer(const KerasLayer& layer) const {
-    SettingsReader r(*this, layer);
-    json out = json::object();
-    LayerSpec spec;  // the settings once more, for the checks the config parser shares with us
-    spec.pointer = layer.pointer + "/config";
-    switch (layer_class(layer)) {
-        case KerasClass::conv:
-        case KerasClass::conv_transpose: {
-            const bool transpose = layer_class(layer) == KerasClass::conv_transpose;
-            spec.type = transpose ? LayerType::conv1d_transpose : LayerType::conv1d;
-            out["type"] = to_string(spec.type);
-            spec.filters = r.integer("filters", std::nullopt, 1);
-            spec.kernel_size = r.integer("kernel_size", std::nullopt, 1);
-            spec.strides = r.integer("strides", 1, 1);
-            out["filters"] = spec.filters;
-            out["kernel_size"] = spec.kernel_size;
-            out["strides"] = spec.strides;
-            out["padding"] =
-                transpose ? r.padding({"valid", "same"}) : r.padding({"valid", "same", "causal"});
-            spec.dilation_rate = r.integer("dilation_rate", 1, 1);
-            out["dilation_rate"] = spec.dilation_rate;
-            spec.groups = r.integer("groups", 1, 1);
-            if (transpose) {
-                // tf.keras writes Conv1D's "groups": 1 into Conv1DTranspose too; grouped transposes don't
-                // exist there.
-                if (spec.groups != 1)
-                    r.fail("groups", "groups " + std::to_string(spec.groups) +
-                                         " cannot be mapped "
-                                         "(Conv1DTranspose has no groups)");
-                if (const json* op = r.find("output_padding"); op && !op->is_null()) {
-                    spec.output_padding = r.integer("output_padding", std::nullopt, 0);
-                    out["output_padding"] = *spec.output_padding;
-                }
-            } else {
-                out["groups"] = spec.groups;
+        const LayerKind* kind = kind_by_keras(l.class_name);
+        json out;
+        if (l.class_name == "Merge") {
+            static const std::map<std::string, std::string> modes = {
+                {"sum", "add"}, {"mul", "multiply"}, {"concat", "concatenate"}, {"ave", "average"}, {"max", "maximum"}};
+            std::string mode = l.config->value("mode", std::string("sum"));
+            auto it = modes.find(mode);
+            if (it == modes.end()) {
+                problem(l.pointer, l.label() + ": Merge mode \"" + mode + "\" is not a plain merge");
+                return unique(l.name);
             }
-            out["use_bias"] = r.boolean("use_bias", true);
-            out["activation"] = r.activation();
-            r.skip("data_format");
-            break;
+            out = {{"type", it->second}};
+            if (it->second == "concatenate") out["axis"] = l.config->value("concat_axis", -1);
+        } else if (!kind) {
+            problem(l.pointer, l.label() + " cannot be mapped to a conv1d-reshape layer");
+            names_.insert(l.name);
+            return l.name;
+        } else {
+            out = translate(l.class_name, *kind, *l.config, l.pointer + "/config");
+            out["type"] = type_name(l.class_name, *kind);
         }
-        case KerasClass::max_pool:
-        case KerasClass::avg_pool: {
-            spec.type =
-                layer_class(layer) == KerasClass::max_pool ? LayerType::max_pool1d : LayerType::avg_pool1d;
-            out["type"] = to_string(spec.type);
-            spec.pool_size = r.integer("pool_size", 2, 1);
-            out["pool_size"] = spec.pool_size;
-            out["strides"] = r.integer("strides", spec.pool_size, 1);  // None: the pool size, as Keras
-            out["padding"] = r.padding({"valid", "same"});
-            r.skip("data_format");
-            break;
+        out["name"] = l.name;
+        names_.insert(l.name);
+        out["inputs"] = inputs;
+        try {
+            // The kind's own reader validates, and its record (every key, defaults filled) is what we emit.
+            LayerSpec spec = read_layer(out, l.pointer + "/config", source_);
+            json normalized = write_layer(spec);
+            for (const char* k : {"activation_keras2", "recurrent_activation_keras2"})
+                if (out.contains(k)) normalized[k] = out[k];
+            out = normalized;
+        } catch (const Error& e) {
+            std::string why = e.what();
+            if (why.rfind(source_ + ": ", 0) == 0) why = why.substr(source_.size() + 2);
+            problem(l.pointer, l.label() + ": " + why, e.pointer());
         }
-        case KerasClass::upsample: {
-            if (data_format_ == DataFormat::channels_first)
-                r.fail("size",
-                       "UpSampling1D repeats axis 1, the channel axis of this channels_first model; "
-                       "conv1d-reshape's upsample1d repeats steps");
-            spec.type = LayerType::upsample1d;
-            out["type"] = to_string(spec.type);
-            out["size"] = r.integer("size", 2, 1);
-            break;
-        }
-        case KerasClass::permute: {
-            spec.type = LayerType::permute;
-            out["type"] = to_string(spec.type);
-            spec.dims = r.integer_list("dims", 1);
-            out["dims"] = spec.dims;
-            break;
-        }
-        case KerasClass::reshape: {
-            spec.type = LayerType::reshape;
-            out["type"] = to_string(spec.type);
-            spec.target_shape = r.integer_list("target_shape", -1);
-            if (spec.target_shape.size() != 2)
-                r.fail("target_shape",
-                       "target_shape " + describe(json(spec.target_shape)) +
-                           " cannot be mapped: conv1d-reshape's tensors are (batch, steps, channels), "
-                           "so a Reshape needs two entries");
-            out["target_shape"] = spec.target_shape;
-            break;
-        }
-        case KerasClass::activation: {
-            spec.type = LayerType::activation;
-            out["type"] = to_string(spec.type);
-            out["activation"] = r.activation();
-            break;
-        }
-        case KerasClass::input:
-            break;  // only the first layer, consumed by input_object
+        layers_.push_back(out);
+        return l.name;
     }
-    r.finish();
-    (void)spec;  // settings are validated when the config is read (layers/kind.hpp)
-    if (!layer.name.empty()) out["name"] = layer.name;
-    return out;
-}
+};
 
 }  // namespace
 

@@ -130,9 +130,7 @@ ActivationSpec read_activation(ObjectReader& r, const std::string& key, Activati
                                   activation_names() + ")");
         spec.fn = *fn;
     }
-    // Keras 2 hard_sigmoid is written back under its own name so a round trip keeps it.
-    r.record_json(key, spec.keras2 && spec.fn == Activation::hard_sigmoid ? "hard_sigmoid_keras2"
-                                                                          : to_string(spec.fn));
+    r.record_json(key, to_string(spec.fn));  // Keras 2's hard_sigmoid keeps its flag below, so a round trip keeps it
     if (const json* v2 = r.find(key + "_keras2"); v2 && v2->is_boolean()) {
         spec.keras2 = v2->get<bool>();
         if (spec.keras2) r.record_json(key + "_keras2", true);

@@ -234,7 +234,21 @@ Plan make_plan(const ConfigSpec& config, const std::vector<Shape>& input_shapes)
         try {  // a size overflow inside a layer is reported as that layer's
             kind.plan(layer, context);
             if (layer.output_shapes.empty()) layer.output_shapes = {layer.output_shape};
-            if (kind.variables)
+            if (!s.weight_files.empty()) {  // every given file names a variable of the kind
+                std::set<std::string> names;
+                if (kind.variables)
+                    for (const Variable& v : kind.variables(layer)) names.insert(v.name);
+                for (const auto& [name, file] : s.weight_files)
+                    if (!names.count(name)) {
+                        std::string known;
+                        for (const auto& k : names) known += (known.empty() ? "" : ", ") + k;
+                        throw LayerError{"has no weight variable \"" + name + "\"" +
+                                             (known.empty() ? " (it has no weights)" : " (its variables: " + known + ")"),
+                                         "weights/" + name};
+                    }
+            }
+            // A shared layer's repeated calls use its weights: Keras counts them once.
+            if (kind.variables && s.shared_with.empty())
                 for (const Variable& v : kind.variables(layer)) layer.params = checked_add(layer.params, v.elements());
             for (const Shape& out : layer.output_shapes)
                 bytes = checked_add(bytes, checked_mul(checked_mul(round_up(out.channels, 16), out.batch),
