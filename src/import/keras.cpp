@@ -285,8 +285,9 @@ private:
             for (auto& d : shape) dims.push_back(*d);
             input["shape"] = dims;
         }
-        bool all_known = std::all_of(shape.begin(), shape.end(), [](auto& d) { return d.has_value(); });
-        if (only_file && inputs_.empty() && all_known) {
+        // With --input, the file's shape fills the model's None dims; --batch/--length, when given, must agree.
+        if (only_file && inputs_.empty() && (options_.batch || options_.length) &&
+            std::all_of(shape.begin(), shape.end(), [](auto& d) { return d.has_value(); })) {
             json dims = json::array();
             for (auto& d : shape) dims.push_back(*d);
             input["shape"] = dims;

@@ -46,10 +46,7 @@ using report::omitted;
 
 // ---- values and their text ----
 
-json shape_json(const Shape& shape, DataFormat format) {
-    Dims3 d = dims_from_shape(shape, format);
-    return json::array({d[0], d[1], d[2]});
-}
+json shape_json(const Shape& shape, DataFormat format) { return user_dims(shape, format); }
 
 // Times to the nanosecond: the clock resolves no finer, and 0.0084945 reads better than 0.008494499999999999.
 double ns_ms(double ms) { return std::round(ms * 1e6) / 1e6; }

@@ -1,6 +1,8 @@
 // Turns command-line paths into the ordered list of runs (SPEC §2, §3 sweep).
 #include "run/batch.hpp"
 
+#include "import/keras_file.hpp"
+
 #include <algorithm>
 #include <charconv>
 #include <filesystem>
@@ -37,6 +39,18 @@ std::vector<std::string> sweep_keys_in_written_order(const std::string& text) {
 std::vector<RunItem> items_of_file(const std::string& path, const KerasImportOptions& keras) {
     const std::string source = source_name(path);
     try {
+        if (path != "-" && is_keras_model_file(path)) {  // .h5, .keras, or a TF.js model.json with shards
+            KerasModelFile file = read_keras_model_file(path);
+            if (file.model.is_null())
+                throw Error(ErrorKind::input, source + ": holds weights only, no model_config: give the architecture "
+                                                       "as a config and these weights with --weights");
+            if (!file.model.contains("keras_version") && !file.keras_version.empty())
+                file.model["keras_version"] = file.format == "tfjs" ? "2" : file.keras_version;
+            nlohmann::json config = keras_to_config(file.model, source, keras);
+            RunItem item{source, config, nullptr, name_of(config), std::nullopt};
+            item.weights = std::make_shared<const NamedWeights>(std::move(file.weights));
+            return {item};
+        }
         const std::string text = read_text_file(path);
         nlohmann::json document = parse_json_text(text, source);
         if (is_keras_model(document)) {

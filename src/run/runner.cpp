@@ -167,6 +167,16 @@ std::vector<LayerWeights> fold_batch_norms(const Plan& plan, std::vector<LayerWe
 }
 
 void apply_overrides(ConfigSpec& config, const RunOverrides& o) {
+    // --batch and --length override every input's shape, native or imported (SPEC §3).
+    for (InputSpec* in : [&] {
+             std::vector<InputSpec*> all{&config.input};
+             for (auto& more : config.more_inputs) all.push_back(&more);
+             return all;
+         }()) {
+        if (!in->shape) continue;
+        if (o.batch) (*in->shape)[0] = *o.batch;
+        if (o.length && !in->rank2) (*in->shape)[config.data_format == DataFormat::channels_first ? 2 : 1] = *o.length;
+    }
     if (o.seed) {
         config.input.init.seed = *o.seed;
         config.run.seed = *o.seed;
@@ -219,7 +229,7 @@ Tensor load_input(const ConfigSpec& config, const InputSpec& in, const std::stri
     } else {
         throw Error(ErrorKind::input, file + ": unsupported input file type \"" + ext + "\" (expected .npy or .csv)");
     }
-    if (in.shape && !in.rank2) {
+    if (in.shape && !in.rank2 && input_file.empty()) {  // --input replaces the shape (SPEC §3)
         Shape expected = shape_from_dims(*in.shape, config.data_format);
         if (!(expected == shape))
             throw Error(ErrorKind::input,
@@ -231,7 +241,7 @@ Tensor load_input(const ConfigSpec& config, const InputSpec& in, const std::stri
 }
 
 std::vector<LayerWeights> load_weights(const Plan& plan, uint64_t seed, const std::string& source,
-                                       const std::string& weights_dir) {
+                                       const std::string& weights_dir, const NamedWeights* file_weights) {
     std::vector<LayerWeights> all;
     std::map<std::string, size_t> by_name;
     for (const auto& layer : plan.layers) {
@@ -248,6 +258,31 @@ std::vector<LayerWeights> load_weights(const Plan& plan, uint64_t seed, const st
             for (const Variable& v : variables(layer)) {
                 known.insert(v.name);
                 std::string file;
+                if (file_weights) {  // a model file's own weights: bidirectional halves are "<name>/forward_<inner>"
+                    std::string layer_key = s.name, var = v.name;
+                    if (auto slash = v.name.rfind('/'); slash != std::string::npos)
+                        layer_key += "/" + v.name.substr(0, slash), var = v.name.substr(slash + 1);
+                    const WeightArray* found = nullptr;
+                    if (auto l = file_weights->find(layer_key); l != file_weights->end()) {
+                        auto a = l->second.find(var);
+                        if (a == l->second.end() && var == "kernel") a = l->second.find("depthwise_kernel");  // Keras 2
+                        if (a != l->second.end()) found = &a->second;
+                    }
+                    if (!found)
+                        throw Error(ErrorKind::input,
+                                    source + ": layer " + std::to_string(layer.index) + " '" + s.name + "' (" +
+                                        to_string(s.type) + "): the file has no weight \"" + v.name + "\" " +
+                                        dims_text(v.shape),
+                                    s.pointer);
+                    if (found->shape != v.shape)
+                        throw Error(ErrorKind::input,
+                                    source + ": layer " + std::to_string(layer.index) + " '" + s.name + "' (" +
+                                        to_string(s.type) + "): weight \"" + v.name + "\" has shape " +
+                                        dims_text(found->shape) + " in the file, the layer needs " + dims_text(v.shape),
+                                    s.pointer);
+                    w.vars[v.name] = found->values;
+                    continue;
+                }
                 if (auto it = s.weight_files.find(v.name); it != s.weight_files.end()) file = it->second;
                 else if (!weights_dir.empty()) {
                     file = weights_dir + "/" + s.name + "/" + v.name + ".npy";
@@ -389,6 +424,22 @@ RunRecord run_item(Context& context, const RunItem& item, const RunOverrides& ov
         }
 
         if (overrides.dry_run) {
+            // --weights: every file must be there, even when nothing runs.
+            if (!overrides.weights_dir.empty())
+                for (const auto& l : plan.layers) {
+                    auto variables = kind_of(l.spec.type).variables;
+                    if (!variables || !l.spec.shared_with.empty()) continue;
+                    for (const Variable& v : variables(l)) {
+                        const std::string file = overrides.weights_dir + "/" + l.spec.name + "/" + v.name + ".npy";
+                        if (!l.spec.weight_files.count(v.name) && !std::filesystem::exists(file))
+                            throw Error(ErrorKind::input,
+                                        file + ": no such file: --weights gives every layer its weights, and layer " +
+                                            std::to_string(l.index) + " '" + l.spec.name + "' (" +
+                                            to_string(l.spec.type) + ") needs its " + v.name + " " + dims_text(v.shape) +
+                                            " there",
+                                        l.spec.pointer);
+                    }
+                }
             if (record.input_source.empty()) record.input_source = "random";
             return record;
         }
@@ -400,7 +451,9 @@ RunRecord run_item(Context& context, const RunItem& item, const RunOverrides& ov
         record.input_source = sources[0];
         const Tensor& input = input_tensors[0];
         uint64_t weight_seed = config.run.seed.value_or(config.input.init.seed);
-        const std::vector<LayerWeights> weights = load_weights(plan, weight_seed, item.source, overrides.weights_dir);
+        const std::vector<LayerWeights> weights =
+            load_weights(plan, weight_seed, item.source, overrides.weights_dir,
+                         overrides.weights_dir.empty() && item.weights ? item.weights.get() : nullptr);
         const std::vector<LayerWeights> network_weights = fold_batch_norms(plan, weights);
         std::vector<const Tensor*> input_ptrs;
         for (const auto& t : input_tensors) input_ptrs.push_back(&t);

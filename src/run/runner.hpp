@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.hpp"
+#include "import/keras_file.hpp"
 #include "network/network.hpp"
 #include "report/report.hpp"
 
@@ -41,6 +42,8 @@ struct RunItem {
     // A sweep's points share one copy of the config (a big sweep of a big config stays small in memory);
     // resolved() writes the point's values into a copy when the point runs.
     std::shared_ptr<const nlohmann::json> base = nullptr;
+    // A trained model file's own weights (.h5, .keras, TF.js): by layer name and Keras variable name.
+    std::shared_ptr<const NamedWeights> weights = nullptr;
 
     // The config to run: `config`, or `base` with the point applied. Throws Error(config) for a point whose
     // pointer the config does not have.
@@ -52,9 +55,11 @@ Tensor load_input(const ConfigSpec& config, const InputSpec& in, const std::stri
                   std::string& source);
 
 // The weights of every layer: from the config's .npy files where given, otherwise Keras defaults from the seed.
-// With `weights_dir`, every variable comes from DIR/<layer name>/<variable>.npy and a missing file is an error.
+// With `weights_dir`, every variable comes from DIR/<layer name>/<variable>.npy and a missing file is an error;
+// with `file_weights` (a model file's), every variable comes from there and a missing or extra one is an error.
 std::vector<LayerWeights> load_weights(const Plan& plan, uint64_t seed, const std::string& source,
-                                       const std::string& weights_dir = {});
+                                       const std::string& weights_dir = {},
+                                       const NamedWeights* file_weights = nullptr);
 
 // Runs one item. Errors of the item itself come back inside the record (record.error), never as exceptions.
 RunRecord run_item(Context& context, const RunItem& item, const RunOverrides& overrides);
