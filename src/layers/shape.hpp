@@ -65,6 +65,7 @@ struct LayerPlan {
     std::vector<Shape> output_shapes;  // every output (recurrent layers with return_state give several)
     std::vector<int> input_tensors;    // tensor ids (Plan::tensors) it reads
     std::vector<int> output_tensors;   // tensor ids it writes
+    std::vector<std::string> input_names;  // the tensors it reads, by name ("input", "conv1d", "lstm:1")
     // [left, right] for windowed layers (conv, pool: zeros added; conv1d_transpose: crop of the full result).
     std::optional<std::pair<int64_t, int64_t>> padding;
     int64_t params = 0;

@@ -226,6 +226,7 @@ Plan make_plan(const ConfigSpec& config, const std::vector<Shape>& input_shapes)
                 tensor = producer.output_tensors[static_cast<size_t>(ref.output)];
             }
             layer.input_tensors.push_back(tensor);
+            layer.input_names.push_back(plan.tensors[static_cast<size_t>(tensor)].name);
             layer.input_shapes.push_back(plan.tensors[static_cast<size_t>(tensor)].shape);
         }
         layer.input_shape = layer.input_shapes[0];

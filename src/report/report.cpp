@@ -117,6 +117,8 @@ const Field<LayerRow> kLayerFields[] = {
     {.key = "type",
      .value = [](const LayerRow& r) -> json { return to_string(r.plan().spec.type); },
      .csv = "type"},
+    {.key = "name", .value = [](const LayerRow& r) -> json { return r.plan().spec.name; }},
+    {.key = "inputs", .value = [](const LayerRow& r) -> json { return r.plan().input_names; }},
     {.key = "settings", .value = [](const LayerRow& r) -> json { return r.plan().summary; }},
     {.key = "pointer", .value = [](const LayerRow& r) -> json { return r.plan().spec.pointer; }},
     {.key = "input_shape",
@@ -132,7 +134,9 @@ const Field<LayerRow> kLayerFields[] = {
      .table_text =
          [](const LayerRow& r) {
              const LayerPlan& p = r.plan();
-             return fmt::format("{} \u2500{} {}\u2192 {}", shape_text(p.input_shape, r.format()),
+             // A graph's rows say what they read: "a+b: (1, 8, 3) ─add → (1, 8, 3)".
+             std::string from = r.run.graph ? fmt::format("{}: ", fmt::join(p.input_names, "+")) : "";
+             return fmt::format("{}{} \u2500{} {}\u2192 {}", from, shape_text(p.input_shape, r.format()),
                                 to_string(p.spec.type), p.summary, shape_text(p.output_shape, r.format()));
          }},
     {.key = "padding",
@@ -234,6 +238,12 @@ const Field<RunRecord> kRunResult[] = {
     {.key = "output",
      .value = [](const RunRecord& r) -> json {
          return {{"shape", shape_json(r.output_shape, r.data_format)}};
+     }},
+    {.key = "outputs",
+     .value = [](const RunRecord& r) -> json {
+         json all = json::array();
+         for (const auto& [name, shape] : r.outputs) all.push_back({{"name", name}, {"shape", shape_json(shape, r.data_format)}});
+         return all;
      }},
     {.key = "layers",
      .value =

@@ -59,6 +59,8 @@ struct RunRecord {
     std::string threads_mode;  // "auto" or "fixed"
     std::string onednn, cpu_isa;
     Shape input_shape, output_shape;
+    std::vector<std::pair<std::string, Shape>> outputs;  // every model output, by name
+    bool graph = false;        // not a single chain: rows name their inputs in the table
     std::string input_source;  // "random" or the file
     std::vector<LayerRecord> layers;
     int64_t params = 0, flops = 0, memory_bytes = 0;

@@ -413,6 +413,9 @@ RunRecord run_item(Context& context, const RunItem& item, const RunOverrides& ov
         record.cpu_isa = Context::cpu_isa();
         record.input_shape = plan.input_shape;
         record.output_shape = plan.output_shape;
+        for (int t : plan.output_tensors)
+            record.outputs.emplace_back(plan.tensors[static_cast<size_t>(t)].name, plan.tensors[static_cast<size_t>(t)].shape);
+        record.graph = !plan.is_chain();
         record.params = plan.total_params;
         record.flops = plan.total_flops;
         record.threads_mode = config.run.threads == 0 ? "auto" : "fixed";
