@@ -14,7 +14,7 @@
 namespace c1r {
 
 // One entry per layer kind. Add a kind here, give it a row in its group's table (layers/kinds_*.cpp), a unit
-// builder (network/) and a reference (reference/): the static_asserts there name whatever is missing.
+// builder (network/) and a reference (reference/): their switches (-Werror=switch) name whatever is missing.
 enum class LayerType {
     conv1d, conv1d_transpose, max_pool1d, avg_pool1d, upsample1d, permute, reshape, activation,
     dense, flatten, dropout, batch_normalization, layer_normalization, global_max_pool1d, global_avg_pool1d,
