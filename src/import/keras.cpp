@@ -70,10 +70,6 @@ std::string describe(const json& value) {
     return text;
 }
 
-std::string lower(std::string text) {
-    std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) { return std::tolower(c); });
-    return text;
-}
 
 // A Keras shape, None written as "None" as Keras prints it.
 std::string shape_text(const std::vector<std::optional<int64_t>>& shape) {
@@ -83,10 +79,6 @@ std::string shape_text(const std::vector<std::optional<int64_t>>& shape) {
     return out + ")";
 }
 
-std::string dims_text(const Dims3& dims) {
-    return "(" + std::to_string(dims[0]) + ", " + std::to_string(dims[1]) + ", " + std::to_string(dims[2]) +
-           ")";
-}
 
 struct KerasLayer {
     size_t index = 0;     // position in the file's list of layers

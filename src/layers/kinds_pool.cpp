@@ -5,8 +5,6 @@
 namespace c1r {
 namespace {
 
-bool is_global(LayerType t) { return t == LayerType::global_max_pool1d || t == LayerType::global_avg_pool1d; }
-
 void read_pool(ObjectReader& r, LayerSpec& l) {
     l.pool_size = r.integer("pool_size", 2, 1);
     l.kernel_size = l.pool_size;  // the planner's settings name the window kernel_size

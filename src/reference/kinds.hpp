@@ -3,6 +3,8 @@
 // reference_node() in reference/reference.cpp, whose switch fails to compile when a kind has none.
 #pragma once
 
+#include <stdexcept>
+#include <string>
 #include <vector>
 
 #include "io/tensor.hpp"
@@ -12,6 +14,20 @@ namespace c1r::ref {
 
 using Inputs = std::vector<const Tensor*>;
 using Outputs = std::vector<Tensor>;
+
+// Helpers every reference file uses: a zeroed output tensor, the node's output shape k, its one input.
+inline Tensor blank(const Shape& shape) { return Tensor{shape, std::vector<float>(static_cast<size_t>(shape.elements()))}; }
+
+inline const Shape& out_shape(const LayerPlan& p, size_t k) {
+    if (k < p.output_shapes.size()) return p.output_shapes[k];
+    if (k == 0) return p.output_shape;
+    throw std::logic_error("reference: layer \"" + p.spec.name + "\" has no output " + std::to_string(k));
+}
+
+inline const Tensor& one_input(const LayerPlan& p, const Inputs& in) {
+    if (in.empty() || !in[0]) throw std::logic_error("reference: layer \"" + p.spec.name + "\" got no input");
+    return *in[0];
+}
 
 // Every Keras activation on one value (softmax and log_softmax are not per value: see activate()).
 double activation(const ActivationSpec& a, double x);

@@ -11,18 +11,6 @@
 namespace c1r::ref {
 namespace {
 
-Tensor blank(const Shape& shape) { return Tensor{shape, std::vector<float>(static_cast<size_t>(shape.elements()))}; }
-
-const Shape& out_shape(const LayerPlan& p, size_t k) {
-    if (k < p.output_shapes.size()) return p.output_shapes[k];
-    if (k == 0) return p.output_shape;
-    throw std::logic_error("reference: layer \"" + p.spec.name + "\" has no output " + std::to_string(k));
-}
-
-const Tensor& one_input(const LayerPlan& p, const Inputs& in) {
-    if (in.empty() || !in[0]) throw std::logic_error("reference: layer \"" + p.spec.name + "\" got no input");
-    return *in[0];
-}
 
 double sigmoid(double x) { return 1.0 / (1.0 + std::exp(-x)); }
 // log(1 + e^x) without overflow for large x.

@@ -8,13 +8,7 @@
 namespace c1r::ref {
 namespace {
 
-Tensor blank(const Shape& shape) { return Tensor{shape, std::vector<float>(static_cast<size_t>(shape.elements()))}; }
 
-const Shape& out_shape(const LayerPlan& p, size_t k) {
-    if (k < p.output_shapes.size()) return p.output_shapes[k];
-    if (k == 0) return p.output_shape;
-    throw std::logic_error("reference: layer \"" + p.spec.name + "\" has no output " + std::to_string(k));
-}
 
 void check_inputs(const LayerPlan& p, const Inputs& in) {
     if (in.size() < 2)
