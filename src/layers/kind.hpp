@@ -1,9 +1,9 @@
 // The layer-kind table: one row per kind with everything the tool knows about it below oneDNN — its names,
 // how its keys are read (configs and importers share the reader) and written back, its shape rule, its index
 // map (receptive field and jump), its weight variables (and so its params) and its summary text.
-// The oneDNN unit builders (network/units.cpp) and the references (reference/reference.cpp) are
-// dispatched by switches over LayerType compiled with -Werror=switch, so a kind without its unit or its
-// reference does not compile; a kind without its row here is named by kind.cpp's table check at startup.
+// The oneDNN unit builders (C1R_UNIT in network/units_*.cpp) and the references (C1R_REFERENCE in
+// reference/) are dispatched from the kind list C1R_LAYER_KINDS (layers/layer.hpp), so a kind without its unit
+// or its reference does not link; a kind without its row here is named by kind.cpp's table check at startup.
 #pragma once
 
 #include <span>

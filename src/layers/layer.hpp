@@ -13,15 +13,22 @@
 
 namespace c1r {
 
-// One entry per layer kind. Add a kind here, give it a row in its group's table (layers/kinds_*.cpp), a unit
-// builder (network/) and a reference (reference/): their switches (-Werror=switch) name whatever is missing.
+// Every layer kind, once. A kind is added in four files: a line here, its row in its group's table
+// (layers/kinds_*.cpp), `C1R_UNIT(kind, builder)` beside its oneDNN builder (network/units_*.cpp) and
+// `C1R_REFERENCE(kind, function)` beside its reference (reference/*.cpp). The enum, the unit dispatch and the
+// reference dispatch are generated from this list, so a kind without a unit or a reference does not link, and
+// one without a row stops kind.cpp's startup check.
+#define C1R_LAYER_KINDS(X)                                                                                      \
+    X(conv1d) X(conv1d_transpose) X(max_pool1d) X(avg_pool1d) X(upsample1d) X(permute) X(reshape) X(activation) \
+    X(dense) X(flatten) X(dropout) X(batch_normalization) X(layer_normalization) X(global_max_pool1d)          \
+    X(global_avg_pool1d) X(zero_padding1d) X(cropping1d) X(depthwise_conv1d) X(separable_conv1d) X(embedding)  \
+    X(repeat_vector) X(time_distributed) X(relu) X(leaky_relu) X(prelu) X(elu) X(softmax) X(add) X(subtract)   \
+    X(multiply) X(average) X(maximum) X(minimum) X(concatenate) X(lstm) X(gru) X(simple_rnn) X(bidirectional)
+
 enum class LayerType {
-    conv1d, conv1d_transpose, max_pool1d, avg_pool1d, upsample1d, permute, reshape, activation,
-    dense, flatten, dropout, batch_normalization, layer_normalization, global_max_pool1d, global_avg_pool1d,
-    zero_padding1d, cropping1d, depthwise_conv1d, separable_conv1d, embedding, repeat_vector, time_distributed,
-    relu, leaky_relu, prelu, elu, softmax,
-    add, subtract, multiply, average, maximum, minimum, concatenate,
-    lstm, gru, simple_rnn, bidirectional,
+#define C1R_KIND_ENUM(kind) kind,
+    C1R_LAYER_KINDS(C1R_KIND_ENUM)
+#undef C1R_KIND_ENUM
     count_  // not a kind: the number of kinds
 };
 constexpr size_t kLayerTypeCount = static_cast<size_t>(LayerType::count_);

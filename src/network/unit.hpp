@@ -1,6 +1,6 @@
-// What a oneDNN unit builder gets and gives: one builder per layer kind (network/units_*.cpp), dispatched by
-// build_unit() in network/units.cpp, whose switch over LayerType fails to compile (-Werror=switch) when a kind
-// has no builder.
+// What a oneDNN unit builder gets and gives: one builder per layer kind (network/units_*.cpp, registered there
+// with C1R_UNIT), dispatched by build_unit() in network/units.cpp from the kind list, so a kind without a
+// builder does not link.
 #pragma once
 
 #include <functional>
@@ -89,6 +89,14 @@ dnnl::primitive_attr activation_attr(const ActivationSpec& activation);  // post
 
 // Builds the unit of context.node. Throws dnnl::error or Error.
 LayerUnit build_unit(UnitContext& context);
+
+// One builder per kind, unit_<kind>, generated from C1R_LAYER_KINDS; `C1R_UNIT(kind, builder)` defines it
+// beside the group's builder. build_unit() dispatches to them, so a kind without one does not link.
+#define C1R_DECLARE_UNIT(kind) LayerUnit unit_##kind(UnitContext& c);
+C1R_LAYER_KINDS(C1R_DECLARE_UNIT)
+#undef C1R_DECLARE_UNIT
+#define C1R_UNIT(kind, builder) \
+    LayerUnit unit_##kind(UnitContext& c) { return builder(c); }
 
 // The builders, by group (network/units_<group>.cpp).
 LayerUnit build_conv(UnitContext& c);            // conv1d, conv1d_transpose

@@ -129,44 +129,10 @@ void append_activation_steps(UnitContext& c, const ActivationSpec& activation, c
 
 LayerUnit build_unit(UnitContext& c) {
     switch (c.node.spec.type) {
-        case LayerType::conv1d:
-        case LayerType::conv1d_transpose: return build_conv(c);
-        case LayerType::depthwise_conv1d:
-        case LayerType::separable_conv1d: return build_depthwise(c);
-        case LayerType::max_pool1d:
-        case LayerType::avg_pool1d: return build_pool(c);
-        case LayerType::global_max_pool1d:
-        case LayerType::global_avg_pool1d: return build_global_pool(c);
-        case LayerType::upsample1d: return build_upsample(c);
-        case LayerType::zero_padding1d:
-        case LayerType::cropping1d: return build_edges(c);
-        case LayerType::permute: return build_permute(c);
-        case LayerType::reshape:
-        case LayerType::flatten:
-        case LayerType::dropout: return build_view(c);
-        case LayerType::repeat_vector: return build_repeat(c);
-        case LayerType::dense:
-        case LayerType::time_distributed: return build_dense(c);
-        case LayerType::embedding: return build_embedding(c);
-        case LayerType::batch_normalization:
-        case LayerType::layer_normalization: return build_norm(c);
-        case LayerType::activation:
-        case LayerType::relu:
-        case LayerType::leaky_relu:
-        case LayerType::elu:
-        case LayerType::softmax: return build_activation(c);
-        case LayerType::prelu: return build_prelu(c);
-        case LayerType::add:
-        case LayerType::subtract:
-        case LayerType::multiply:
-        case LayerType::average:
-        case LayerType::maximum:
-        case LayerType::minimum: return build_merge(c);
-        case LayerType::concatenate: return build_concat(c);
-        case LayerType::lstm:
-        case LayerType::gru:
-        case LayerType::simple_rnn:
-        case LayerType::bidirectional: return build_recurrent(c);
+#define C1R_UNIT_CASE(kind) \
+    case LayerType::kind: return unit_##kind(c);
+        C1R_LAYER_KINDS(C1R_UNIT_CASE)
+#undef C1R_UNIT_CASE
         case LayerType::count_: break;
     }
     throw Error(ErrorKind::runtime, "no oneDNN unit for this layer kind");

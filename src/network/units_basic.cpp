@@ -163,4 +163,16 @@ LayerUnit build_prelu(UnitContext& c) {
     return unit;
 }
 
+// The kinds this file builds (layers/layer.hpp: C1R_LAYER_KINDS).
+C1R_UNIT(max_pool1d, build_pool)
+C1R_UNIT(avg_pool1d, build_pool)
+C1R_UNIT(upsample1d, build_upsample)
+C1R_UNIT(permute, build_permute)
+C1R_UNIT(activation, build_activation)
+C1R_UNIT(relu, build_activation)
+C1R_UNIT(leaky_relu, build_activation)
+C1R_UNIT(elu, build_activation)
+C1R_UNIT(softmax, build_activation)
+C1R_UNIT(prelu, build_prelu)
+
 }  // namespace c1r

@@ -262,4 +262,10 @@ LayerUnit build_depthwise(UnitContext& c) {
     return unit;
 }
 
+// The kinds this file builds (layers/layer.hpp: C1R_LAYER_KINDS).
+C1R_UNIT(conv1d, build_conv)
+C1R_UNIT(conv1d_transpose, build_conv)
+C1R_UNIT(depthwise_conv1d, build_depthwise)
+C1R_UNIT(separable_conv1d, build_depthwise)
+
 }  // namespace c1r

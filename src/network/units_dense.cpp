@@ -109,4 +109,9 @@ LayerUnit build_embedding(UnitContext& c) {
     return unit;
 }
 
+// The kinds this file builds (layers/layer.hpp: C1R_LAYER_KINDS).
+C1R_UNIT(dense, build_dense)
+C1R_UNIT(time_distributed, build_dense)
+C1R_UNIT(embedding, build_embedding)
+
 }  // namespace c1r

@@ -163,4 +163,13 @@ LayerUnit build_concat(UnitContext& c) {
     return unit;
 }
 
+// The kinds this file builds (layers/layer.hpp: C1R_LAYER_KINDS).
+C1R_UNIT(add, build_merge)
+C1R_UNIT(subtract, build_merge)
+C1R_UNIT(multiply, build_merge)
+C1R_UNIT(average, build_merge)
+C1R_UNIT(maximum, build_merge)
+C1R_UNIT(minimum, build_merge)
+C1R_UNIT(concatenate, build_concat)
+
 }  // namespace c1r

@@ -100,4 +100,8 @@ LayerUnit build_norm(UnitContext& c) {
     return c.node.spec.type == LayerType::batch_normalization ? batch_norm(c) : layer_norm(c);
 }
 
+// The kinds this file builds (layers/layer.hpp: C1R_LAYER_KINDS).
+C1R_UNIT(batch_normalization, build_norm)
+C1R_UNIT(layer_normalization, build_norm)
+
 }  // namespace c1r

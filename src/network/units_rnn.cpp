@@ -629,4 +629,10 @@ LayerUnit build_recurrent(UnitContext& c) {
     return unit;
 }
 
+// The kinds this file builds (layers/layer.hpp: C1R_LAYER_KINDS).
+C1R_UNIT(lstm, build_recurrent)
+C1R_UNIT(gru, build_recurrent)
+C1R_UNIT(simple_rnn, build_recurrent)
+C1R_UNIT(bidirectional, build_recurrent)
+
 }  // namespace c1r

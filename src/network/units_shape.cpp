@@ -124,4 +124,14 @@ LayerUnit build_repeat(UnitContext& c) {
     return unit;
 }
 
+// The kinds this file builds (layers/layer.hpp: C1R_LAYER_KINDS).
+C1R_UNIT(global_max_pool1d, build_global_pool)
+C1R_UNIT(global_avg_pool1d, build_global_pool)
+C1R_UNIT(zero_padding1d, build_edges)
+C1R_UNIT(cropping1d, build_edges)
+C1R_UNIT(reshape, build_view)
+C1R_UNIT(flatten, build_view)
+C1R_UNIT(dropout, build_view)
+C1R_UNIT(repeat_vector, build_repeat)
+
 }  // namespace c1r

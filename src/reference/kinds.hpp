@@ -1,6 +1,6 @@
 // The reference of every kind, by group (reference/ref_<group>.cpp): plain direct loops in double precision,
 // written from the Keras definitions (SPEC §3, §7), sharing nothing with network/. Dispatched by
-// reference_node() in reference/reference.cpp, whose switch fails to compile when a kind has none.
+// reference_node() in reference/reference.cpp through the per-kind functions declared at the end.
 #pragma once
 
 #include <stdexcept>
@@ -52,5 +52,16 @@ Outputs prelu(const LayerPlan& p, const Inputs& in, const LayerWeights& w, DataF
 Outputs merge(const LayerPlan& p, const Inputs& in, const LayerWeights& w, DataFormat f);       // add ... minimum
 Outputs concat(const LayerPlan& p, const Inputs& in, const LayerWeights& w, DataFormat f);
 Outputs recurrent(const LayerPlan& p, const Inputs& in, const LayerWeights& w, DataFormat f);   // lstm, gru, simple_rnn, bidirectional
+
+// One reference per kind, reference_<kind>, generated from C1R_LAYER_KINDS; `C1R_REFERENCE(kind, function)`
+// defines it beside the group's function. reference_node() dispatches to them, so a kind without one does not
+// link.
+#define C1R_DECLARE_REFERENCE(kind) Outputs reference_##kind(const LayerPlan& p, const Inputs& in, const LayerWeights& w, DataFormat f);
+C1R_LAYER_KINDS(C1R_DECLARE_REFERENCE)
+#undef C1R_DECLARE_REFERENCE
+#define C1R_REFERENCE(kind, function)                                                                     \
+    Outputs reference_##kind(const LayerPlan& p, const Inputs& in, const LayerWeights& w, DataFormat f) { \
+        return function(p, in, w, f);                                                                      \
+    }
 
 }  // namespace c1r::ref

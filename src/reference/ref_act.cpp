@@ -175,4 +175,12 @@ Outputs prelu(const LayerPlan& p, const Inputs& in, const LayerWeights& w, DataF
     return {std::move(out)};
 }
 
+// The kinds this file computes (layers/layer.hpp: C1R_LAYER_KINDS).
+C1R_REFERENCE(activation, activation_layer)
+C1R_REFERENCE(relu, activation_layer)
+C1R_REFERENCE(leaky_relu, activation_layer)
+C1R_REFERENCE(elu, activation_layer)
+C1R_REFERENCE(softmax, activation_layer)
+C1R_REFERENCE(prelu, prelu)
+
 }  // namespace c1r::ref

@@ -116,4 +116,9 @@ Outputs embedding(const LayerPlan& p, const Inputs& in, const LayerWeights& w, D
     return {std::move(out)};
 }
 
+// The kinds this file computes (layers/layer.hpp: C1R_LAYER_KINDS).
+C1R_REFERENCE(dense, dense)
+C1R_REFERENCE(time_distributed, dense)
+C1R_REFERENCE(embedding, embedding)
+
 }  // namespace c1r::ref

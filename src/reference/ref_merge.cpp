@@ -92,4 +92,13 @@ Outputs concat(const LayerPlan& p, const Inputs& in, const LayerWeights&, DataFo
     return {std::move(out)};
 }
 
+// The kinds this file computes (layers/layer.hpp: C1R_LAYER_KINDS).
+C1R_REFERENCE(add, merge)
+C1R_REFERENCE(subtract, merge)
+C1R_REFERENCE(multiply, merge)
+C1R_REFERENCE(average, merge)
+C1R_REFERENCE(maximum, merge)
+C1R_REFERENCE(minimum, merge)
+C1R_REFERENCE(concatenate, concat)
+
 }  // namespace c1r::ref

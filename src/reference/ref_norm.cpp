@@ -70,4 +70,8 @@ Outputs norm(const LayerPlan& p, const Inputs& in, const LayerWeights& w, DataFo
     throw std::logic_error(std::string("reference: norm does not compute ") + to_string(s.type));
 }
 
+// The kinds this file computes (layers/layer.hpp: C1R_LAYER_KINDS).
+C1R_REFERENCE(batch_normalization, norm)
+C1R_REFERENCE(layer_normalization, norm)
+
 }  // namespace c1r::ref

@@ -215,4 +215,10 @@ Outputs recurrent(const LayerPlan& p, const Inputs& in, const LayerWeights& w, D
     return out;
 }
 
+// The kinds this file computes (layers/layer.hpp: C1R_LAYER_KINDS).
+C1R_REFERENCE(lstm, recurrent)
+C1R_REFERENCE(gru, recurrent)
+C1R_REFERENCE(simple_rnn, recurrent)
+C1R_REFERENCE(bidirectional, recurrent)
+
 }  // namespace c1r::ref

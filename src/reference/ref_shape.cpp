@@ -93,4 +93,14 @@ Outputs repeat(const LayerPlan& p, const Inputs& in, const LayerWeights&, DataFo
     return {std::move(out)};
 }
 
+// The kinds this file computes (layers/layer.hpp: C1R_LAYER_KINDS).
+C1R_REFERENCE(global_max_pool1d, global_pool)
+C1R_REFERENCE(global_avg_pool1d, global_pool)
+C1R_REFERENCE(zero_padding1d, edges)
+C1R_REFERENCE(cropping1d, edges)
+C1R_REFERENCE(reshape, reshape)
+C1R_REFERENCE(flatten, reshape)
+C1R_REFERENCE(dropout, identity)
+C1R_REFERENCE(repeat_vector, repeat)
+
 }  // namespace c1r::ref

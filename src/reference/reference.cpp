@@ -161,49 +161,25 @@ Outputs pool(const LayerPlan& p, const Inputs& in, const LayerWeights&, DataForm
 Outputs upsample(const LayerPlan& p, const Inputs& in, const LayerWeights&, DataFormat) { return {upsample_(p, *in[0])}; }
 Outputs permute(const LayerPlan& p, const Inputs& in, const LayerWeights&, DataFormat) { return {permute_(p, *in[0])}; }
 
+// The kinds this file computes (layers/layer.hpp: C1R_LAYER_KINDS).
+C1R_REFERENCE(conv1d, conv)
+C1R_REFERENCE(conv1d_transpose, conv)
+C1R_REFERENCE(depthwise_conv1d, depthwise)
+C1R_REFERENCE(separable_conv1d, depthwise)
+C1R_REFERENCE(max_pool1d, pool)
+C1R_REFERENCE(avg_pool1d, pool)
+C1R_REFERENCE(upsample1d, upsample)
+C1R_REFERENCE(permute, permute)
+
 }  // namespace ref
 
 std::vector<Tensor> reference_node(const LayerPlan& p, const std::vector<const Tensor*>& inputs,
                                    const LayerWeights& w, DataFormat f) {
     switch (p.spec.type) {
-        case LayerType::conv1d:
-        case LayerType::conv1d_transpose: return ref::conv(p, inputs, w, f);
-        case LayerType::depthwise_conv1d:
-        case LayerType::separable_conv1d: return ref::depthwise(p, inputs, w, f);
-        case LayerType::max_pool1d:
-        case LayerType::avg_pool1d: return ref::pool(p, inputs, w, f);
-        case LayerType::global_max_pool1d:
-        case LayerType::global_avg_pool1d: return ref::global_pool(p, inputs, w, f);
-        case LayerType::upsample1d: return ref::upsample(p, inputs, w, f);
-        case LayerType::zero_padding1d:
-        case LayerType::cropping1d: return ref::edges(p, inputs, w, f);
-        case LayerType::permute: return ref::permute(p, inputs, w, f);
-        case LayerType::reshape:
-        case LayerType::flatten: return ref::reshape(p, inputs, w, f);
-        case LayerType::dropout: return ref::identity(p, inputs, w, f);
-        case LayerType::repeat_vector: return ref::repeat(p, inputs, w, f);
-        case LayerType::dense:
-        case LayerType::time_distributed: return ref::dense(p, inputs, w, f);
-        case LayerType::embedding: return ref::embedding(p, inputs, w, f);
-        case LayerType::batch_normalization:
-        case LayerType::layer_normalization: return ref::norm(p, inputs, w, f);
-        case LayerType::activation:
-        case LayerType::relu:
-        case LayerType::leaky_relu:
-        case LayerType::elu:
-        case LayerType::softmax: return ref::activation_layer(p, inputs, w, f);
-        case LayerType::prelu: return ref::prelu(p, inputs, w, f);
-        case LayerType::add:
-        case LayerType::subtract:
-        case LayerType::multiply:
-        case LayerType::average:
-        case LayerType::maximum:
-        case LayerType::minimum: return ref::merge(p, inputs, w, f);
-        case LayerType::concatenate: return ref::concat(p, inputs, w, f);
-        case LayerType::lstm:
-        case LayerType::gru:
-        case LayerType::simple_rnn:
-        case LayerType::bidirectional: return ref::recurrent(p, inputs, w, f);
+#define C1R_REFERENCE_CASE(kind) \
+    case LayerType::kind: return ref::reference_##kind(p, inputs, w, f);
+        C1R_LAYER_KINDS(C1R_REFERENCE_CASE)
+#undef C1R_REFERENCE_CASE
         case LayerType::count_: break;
     }
     return {};
