@@ -49,6 +49,11 @@ interpreter below walks the config's graph itself: a layer reads the layer befor
   (recurrent_)activation use that hand recurrence only. go_backwards: run on x reversed in time, sequence left in
   processing order; bidirectional: backward copy with go_backwards flipped, its sequence reversed back before
   the merge; return_state appends h (and c): forward states, then backward ones.
+- pytorch_padding, pytorch_transpose, pytorch_pooling, pytorch_upsample (scripts/pytorch_settings_goldens.py):
+  the PyTorch settings of native configs — padding_mode (F.pad reflect/replicate/circular, checked against
+  nn.Conv1d(padding_mode=...)), ConvTranspose1d padding/output_padding (F.conv_transpose1d, checked against a
+  scatter), MaxPool1d/AvgPool1d padding, ceil_mode, count_include_pad, dilation (checked against the windows by
+  index), Upsample linear with align_corners (F.interpolate and nn.Upsample).
 - channels_first: tensors stay (B, C, L) as the user sees them; conv/pool run on the length axis; flatten
   reads (B, C, L) in row-major order; global pooling reduces axis 2;
   batch_normalization axis=1 normalizes the channels.
@@ -62,6 +67,8 @@ import zlib
 import numpy as np
 import torch
 import torch.nn.functional as F
+
+import pytorch_settings_goldens as pts
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "fixtures", "layers")
 GENERATOR = "scripts/make_layer_goldens.py (torch %s)" % torch.__version__
@@ -244,15 +251,38 @@ def dense(case, key, x, layer):
     return activate(layer.get("activation", "linear"), y)
 
 
+def mode_windows(x, k, s, d, padding, mode):
+    """windows() with the padded steps filled as padding_mode says (PyTorch F.pad reflect/replicate/circular)."""
+    if mode == "zeros":
+        return windows(x, k, s, d, padding)
+    left, right, _ = conv_pads(x.shape[1], k, s, d, padding)
+    return windows(pts.pad_steps(x, left, right, mode), k, s, d, "valid")
+
+
 def conv1d(case, key, x, layer, cf):
     x = cl(x, cf)
     k, s, d = layer["kernel_size"], layer.get("strides", 1), layer.get("dilation_rate", 1)
     filters, cin = layer["filters"], x.shape[2]
     assert layer.get("groups", 1) == 1
     kernel = case.kernel(key, "kernel", (k, cin, filters), k * cin)
-    y = torch.einsum("bjtc,tcf->bjf", windows(x, k, s, d, layer.get("padding", "valid")), kernel)
-    if layer.get("use_bias", True):
-        y = y + case.bias(key, (filters,))
+    padding, mode = layer.get("padding", "valid"), layer.get("padding_mode", "zeros")
+    y = torch.einsum("bjtc,tcf->bjf", mode_windows(x, k, s, d, padding, mode), kernel)
+    bias = case.bias(key, (filters,)) if layer.get("use_bias", True) else None
+    if bias is not None:
+        y = y + bias
+    if isinstance(padding, int):  # torch's own module with padding_mode agrees
+        pts.check_conv_module(x, kernel, bias, k, s, d, padding, mode, y)
+    return cl(activate(layer.get("activation", "linear"), y), cf)
+
+
+def conv1d_transpose(case, key, x, layer, cf):
+    """Only PyTorch-style explicit padding here (the Keras valid/same rules are covered by tests/test_golden)."""
+    x = cl(x, cf)
+    k, s, d = layer["kernel_size"], layer.get("strides", 1), layer.get("dilation_rate", 1)
+    filters, cin = layer["filters"], x.shape[2]
+    kernel = case.kernel(key, "kernel", (k, filters, cin), k * cin)
+    bias = case.bias(key, (filters,)) if layer.get("use_bias", True) else None
+    y = pts.conv_transpose(x, kernel, bias, s, d, layer["padding"], layer.get("output_padding") or 0)
     return cl(activate(layer.get("activation", "linear"), y), cf)
 
 
@@ -260,11 +290,11 @@ def depthwise(case, key, var, x, layer):
     k, s, d = layer["kernel_size"], layer.get("strides", 1), layer.get("dilation_rate", 1)
     m, cin = layer.get("depth_multiplier", 1), x.shape[2]
     kernel = case.kernel(key, var, (k, cin, m), k)
-    padding = layer.get("padding", "valid")
-    y = torch.einsum("bjtc,tcm->bjcm", windows(x, k, s, d, padding), kernel).reshape(x.shape[0], -1, cin * m)
+    padding, mode = layer.get("padding", "valid"), layer.get("padding_mode", "zeros")
+    y = torch.einsum("bjtc,tcm->bjcm", mode_windows(x, k, s, d, padding, mode), kernel).reshape(x.shape[0], -1, cin * m)
     # Same thing as a grouped convolution (groups = Cin, weight[c·M + m, 0, t] = kernel[t, c, m]).
     left, right, _ = conv_pads(x.shape[1], k, s, d, padding)
-    ref = F.conv1d(F.pad(x.permute(0, 2, 1), (left, right)), kernel.permute(1, 2, 0).reshape(cin * m, 1, k),
+    ref = F.conv1d(pts.pad_steps(x, left, right, mode).permute(0, 2, 1), kernel.permute(1, 2, 0).reshape(cin * m, 1, k),
                    stride=s, dilation=d, groups=cin).permute(0, 2, 1)
     assert torch.allclose(y, ref, atol=1e-12)
     return y
@@ -288,11 +318,17 @@ def separable_conv1d(case, key, x, layer):
     return activate(layer.get("activation", "linear"), y)
 
 
+PYTORCH_POOL_KEYS = ("ceil_mode", "count_include_pad", "dilation_rate")
+
+
 def pool1d(x, layer, kind, cf):
     x = cl(x, cf)
     p = layer.get("pool_size", 2)
     s = layer.get("strides", p)
     padding = layer.get("padding", "valid")
+    if not isinstance(padding, str) or any(key in layer for key in PYTORCH_POOL_KEYS):
+        left, right, _ = conv_pads(x.shape[1], p, s, layer.get("dilation_rate", 1), padding)
+        return cl(pts.pool(x, layer, kind, (left, right)), cf)
     if kind == "max":
         y = windows(x, p, s, 1, padding, fill=-math.inf).amax(2)
     else:
@@ -554,13 +590,17 @@ def run_layer(case, layer, xs, cf, layers_by_name):
     if t in ("add", "subtract", "multiply", "average", "maximum", "minimum", "concatenate"):
         return merge(t, xs, layer)
     (x,) = xs
-    if cf and t not in ("conv1d", "max_pool1d", "avg_pool1d", "global_max_pool1d", "global_avg_pool1d", "flatten",
+    if cf and t not in ("conv1d", "conv1d_transpose", "upsample1d", "max_pool1d", "avg_pool1d", "global_max_pool1d", "global_avg_pool1d", "flatten",
                         "dense", "batch_normalization", "activation"):
         raise ValueError(f"{t} under channels_first is not covered here")
     if t == "dense":
         return dense(case, key, x, layer)
     if t == "conv1d":
         return conv1d(case, key, x, layer, cf)
+    if t == "conv1d_transpose":
+        return conv1d_transpose(case, key, x, layer, cf)
+    if t == "upsample1d":
+        return cl(pts.upsample(cl(x, cf), layer), cf)
     if t == "time_distributed":
         assert layer["layer"]["type"] == "dense" and x.dim() == 3
         return dense(case, key, x, layer["layer"])  # weights under the wrapper's name
@@ -583,7 +623,7 @@ def run_layer(case, layer, xs, cf, layers_by_name):
     if t == "zero_padding1d":
         p = layer.get("padding", 1)
         left, right = (p, p) if isinstance(p, int) else p
-        return F.pad(x, (0, 0, left, right))
+        return pts.pad_steps(x, left, right, layer.get("padding_mode", "zeros"))
     if t == "cropping1d":
         cr = layer.get("cropping", [1, 1])
         left, right = (cr, cr) if isinstance(cr, int) else cr
@@ -1083,6 +1123,10 @@ FAMILIES = {
     "recurrent": recurrent_cases,
     "bidirectional": bidirectional_cases,
     "channels_first": channels_first_cases,
+    "pytorch_padding": lambda: pts.padding_cases(single, L),
+    "pytorch_transpose": lambda: pts.transpose_cases(single, L),
+    "pytorch_pooling": lambda: pts.pooling_cases(single, L),
+    "pytorch_upsample": lambda: pts.upsample_cases(single, L),
 }
 
 

@@ -106,6 +106,7 @@ TEST_CASE("tf.keras 2.10 Sequential with an InputLayer", "[keras]") {
                                       {"kernel_size", 2},
                                       {"strides", 1},
                                       {"padding", "valid"},
+                                      {"padding_mode", "zeros"},
                                       {"dilation_rate", 1},
                                       {"groups", 1},
                                       {"use_bias", true},
@@ -115,7 +116,9 @@ TEST_CASE("tf.keras 2.10 Sequential with an InputLayer", "[keras]") {
                                       {"name", "max_pooling1d_1"},
                                       {"pool_size", 2},
                                       {"strides", 2},
-                                      {"padding", "valid"}});
+                                      {"padding", "valid"},
+                                      {"dilation_rate", 1},
+                                      {"ceil_mode", false}});
     CHECK(config["layers"][3]["output_padding"].is_null());  // null: Keras' default length rule
     CHECK(without_inputs(config["layers"][4]) ==
           json{{"type", "activation"}, {"name", "activation"}, {"activation", "tanh"}});
@@ -347,7 +350,7 @@ TEST_CASE("Keras settings that change the forward pass are mapped or refused, ne
         layer.replace(layer.find("Conv1D"), 6, "Conv1DTranspose");
         CHECK_THAT(
             import_failure(sequential(input + layer)).what(),
-            Catch::Contains("unknown padding \"causal\" (expected valid or same)"));
+            Catch::Contains("unknown padding \"causal\" (expected valid, same, an integer or [left, right])"));
     }
     SECTION("data formats that disagree") {
         c1r::Error f = import_failure(sequential(
@@ -405,10 +408,12 @@ TEST_CASE("Keras aliases, plain integers and optional keys", "[keras]") {
               "activation": "silu", "lora_rank": null}})");
     json config = c1r::keras_to_config(model, "model.json", {});
     CHECK(without_inputs(config["layers"][0]) ==
-          json{{"type", "max_pool1d"}, {"name", "p"}, {"pool_size", 3}, {"strides", 3}, {"padding", "same"}});
+          json{{"type", "max_pool1d"}, {"name", "p"}, {"pool_size", 3}, {"strides", 3}, {"padding", "same"},
+               {"dilation_rate", 1}, {"ceil_mode", false}});
     CHECK(
         without_inputs(config["layers"][1]) ==
-        json{{"type", "avg_pool1d"}, {"name", "q"}, {"pool_size", 2}, {"strides", 2}, {"padding", "valid"}});
+        json{{"type", "avg_pool1d"}, {"name", "q"}, {"pool_size", 2}, {"strides", 2}, {"padding", "valid"},
+             {"ceil_mode", false}, {"count_include_pad", false}});
     CHECK(config["layers"][2]["output_padding"] == 2);
     CHECK(config["layers"][3]["activation"] == "swish");  // silu and swish are one function
     CHECK(planned_shapes(config) == std::vector<Dims3>{

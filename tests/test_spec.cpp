@@ -236,11 +236,11 @@ TEST_CASE("bad layer settings name the file and the exact pointer", "[spec][erro
         check_config_error(with_layer_key(conv(), "padding", "full"), "/layers/0/padding");
         check_config_error(with_layer_key(conv(), "padding", "FULL"), "/layers/0/padding");  // 'SAME' is Keras' too
         check_config_error(with_layer_key(transpose(), "padding", "causal"), "/layers/0/padding");
-        check_config_error(with_layer_key(transpose(), "padding", 1), "/layers/0/padding");
+        check_config_error(with_layer_key(transpose(), "padding", json::array({1, 2, 3})), "/layers/0/padding");
         check_config_error(with_layer_key(json{{"type", "max_pool1d"}}, "padding", "causal"),
                            "/layers/0/padding");
-        check_config_error(with_layer_key(json{{"type", "avg_pool1d"}}, "padding", json::array({1, 1})),
-                           "/layers/0/padding");
+        check_config_error(with_layer_key(json{{"type", "avg_pool1d"}}, "padding", json::array({2, 2})),
+                           "/layers/0/padding");  // explicit pads: at most pool_size / 2 (PyTorch)
     }
     SECTION("keys another layer type has") {
         check_config_error(with_layer_key(transpose(), "groups", 2),

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <array>
 #include <filesystem>
+#include <map>
 
 namespace c1r {
 namespace {
@@ -102,6 +103,26 @@ const char* to_string(PaddingKind kind) {
     return "?";
 }
 
+const char* to_string(PaddingMode mode) {
+    switch (mode) {
+        case PaddingMode::zeros: return "zeros";
+        case PaddingMode::reflect: return "reflect";
+        case PaddingMode::replicate: return "replicate";
+        case PaddingMode::circular: return "circular";
+    }
+    return "?";
+}
+
+PaddingMode read_padding_mode(ObjectReader& r) {
+    static const std::map<std::string, PaddingMode> kModes = {{"zeros", PaddingMode::zeros},
+                                                              {"reflect", PaddingMode::reflect},
+                                                              {"replicate", PaddingMode::replicate},
+                                                              {"circular", PaddingMode::circular}};
+    PaddingMode mode = r.choice("padding_mode", PaddingMode::zeros, kModes);
+    r.record_json("padding_mode", to_string(mode));
+    return mode;
+}
+
 const char* to_string(DType dtype) { return dtype == DType::bf16 ? "bf16" : "f32"; }
 
 std::optional<Activation> activation_from_string(const std::string& name) {
@@ -161,12 +182,16 @@ PaddingSpec read_padding(ObjectReader& r, bool allow_causal, bool allow_explicit
         else if (lower == "causal" && allow_causal) padding.kind = PaddingKind::causal;
         else
             r.fail(pointer, "unknown padding \"" + text + "\" (expected " +
-                                (allow_causal ? "valid, same, causal, an integer or [left, right]" : "valid or same") +
+                                (!allow_causal && !allow_explicit ? std::string("valid or same")
+                                                                  : std::string("valid, same") +
+                                                                        (allow_causal ? ", causal" : "") +
+                                                                        (allow_explicit ? ", an integer or [left, right]" : "")) +
                                 ")");
         r.record_json("padding", to_string(padding.kind));
         return padding;
     }
     if (!allow_explicit) r.fail(pointer, "expected \"valid\" or \"same\", got " + describe(*value));
+    const std::string words = allow_causal ? "\"valid\", \"same\", \"causal\"" : "\"valid\", \"same\"";
     if (value->is_number()) {
         padding.kind = PaddingKind::explicit_pads;
         padding.left = padding.right = r.integer_value(*value, pointer, 0);
@@ -175,7 +200,7 @@ PaddingSpec read_padding(ObjectReader& r, bool allow_causal, bool allow_explicit
         padding.left = r.integer_value((*value)[0], pointer + "/0", 0);
         padding.right = r.integer_value((*value)[1], pointer + "/1", 0);
     } else {
-        r.fail(pointer, "expected \"valid\", \"same\", \"causal\", an integer or [left, right], got " + describe(*value));
+        r.fail(pointer, "expected " + words + ", an integer or [left, right], got " + describe(*value));
     }
     r.record_json("padding", json::array({padding.left, padding.right}));
     return padding;

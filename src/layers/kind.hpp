@@ -57,6 +57,8 @@ ActivationSpec read_activation(ObjectReader& r, const std::string& key, Activati
 
 // Reads "padding" for windowed kinds (string valid/same[/causal], or explicit pads). Records it.
 PaddingSpec read_padding(ObjectReader& r, bool allow_causal, bool allow_explicit);
+// Reads "padding_mode" (zeros, reflect, replicate, circular; default zeros). Records it.
+PaddingMode read_padding_mode(ObjectReader& r);
 // Reads "weights": {variable: file} against the config's folder.
 void read_weight_files(ObjectReader& r, LayerSpec& layer);
 std::vector<int64_t> read_int_list(ObjectReader& r, const std::string& key, int64_t min_value);

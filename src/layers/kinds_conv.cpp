@@ -11,7 +11,8 @@ void read_conv(ObjectReader& r, LayerSpec& l) {
     if (!depthwise) l.filters = r.integer("filters", std::nullopt, 1);
     l.kernel_size = r.integer("kernel_size", std::nullopt, 1);
     l.strides = r.integer("strides", 1, 1);
-    l.padding = read_padding(r, l.type == LayerType::conv1d || separable, l.type == LayerType::conv1d);
+    l.padding = read_padding(r, l.type == LayerType::conv1d || separable, l.type == LayerType::conv1d || transpose);
+    if (!transpose) l.padding_mode = read_padding_mode(r);  // PyTorch's ConvTranspose1d takes zeros only
     l.dilation_rate = r.integer("dilation_rate", 1, 1);
     if (l.type == LayerType::conv1d) l.groups = r.integer("groups", 1, 1);
     if (depthwise || separable) l.depth_multiplier = r.integer("depth_multiplier", 1, 1);
@@ -26,9 +27,14 @@ void read_conv(ObjectReader& r, LayerSpec& l) {
     if (l.type == LayerType::conv1d && l.filters % l.groups != 0)
         r.fail(r.at("groups"), "filters (" + std::to_string(l.filters) + ") must be divisible by groups (" +
                                    std::to_string(l.groups) + ")");
-    if (transpose && l.output_padding && *l.output_padding >= l.strides)
-        r.fail(r.at("output_padding"), "output_padding (" + std::to_string(*l.output_padding) +
-                                           ") must be less than strides (" + std::to_string(l.strides) + ")");
+    // Keras: output_padding < strides; PyTorch (explicit padding): output_padding < max(strides, dilation_rate).
+    const bool pytorch = l.padding.kind == PaddingKind::explicit_pads;
+    if (transpose && l.output_padding && *l.output_padding >= (pytorch ? std::max(l.strides, l.dilation_rate) : l.strides))
+        r.fail(r.at("output_padding"), "output_padding (" + std::to_string(*l.output_padding) + ") must be less than " +
+                                           (pytorch ? "max(strides, dilation_rate) (" +
+                                                          std::to_string(std::max(l.strides, l.dilation_rate))
+                                                    : "strides (" + std::to_string(l.strides)) +
+                                           ")");
 }
 
 void plan_conv(LayerPlan& p, const PlanContext&) {
@@ -50,11 +56,18 @@ void plan_conv(LayerPlan& p, const PlanContext&) {
                          "-1)+1); an input of length >= " + std::to_string(dk - w.pad_left - w.pad_right) +
                          " or padding \"same\" would work"};
     }
+    // Non-zero padding modes: the padded steps hold real values, so every tap reads data.
+    const bool filled = s.padding_mode != PaddingMode::zeros;
+    if (filled) {
+        std::string problem = padding_mode_problem(s.padding_mode, in.length, w.pad_left, w.pad_right);
+        if (!problem.empty()) throw LayerError{problem, "padding_mode"};
+    }
     const int64_t depth_out = checked_mul(in.channels, s.depth_multiplier);
     const int64_t out_channels = s.type == LayerType::depthwise_conv1d ? depth_out : s.filters;
     p.output_shape = {in.batch, w.output_length, out_channels};
     p.padding = std::pair{w.pad_left, w.pad_right};
-    int64_t taps = conv_taps(in.length, w.output_length, s.kernel_size, s.strides, s.dilation_rate, w.pad_left);
+    int64_t taps = filled ? checked_mul(w.output_length, s.kernel_size)
+                          : conv_taps(in.length, w.output_length, s.kernel_size, s.strides, s.dilation_rate, w.pad_left);
     if (grouped_input) {
         p.flops = checked_mul(checked_mul(2 * in.batch, depth_out), taps);
         if (s.type == LayerType::separable_conv1d)  // the 1x1 pointwise conv after it
@@ -69,7 +82,10 @@ void plan_transpose(LayerPlan& p, const PlanContext&) {
     const LayerSpec& s = p.spec;
     const Shape& in = require_sequence(p);
     TransposeWindow w =
-        transpose_window(in.length, s.kernel_size, s.strides, s.dilation_rate, s.padding.kind, s.output_padding);
+        s.padding.kind == PaddingKind::explicit_pads
+            ? transpose_window_pads(in.length, s.kernel_size, s.strides, s.dilation_rate, s.padding.left,
+                                    s.padding.right, s.output_padding.value_or(0))
+            : transpose_window(in.length, s.kernel_size, s.strides, s.dilation_rate, s.padding.kind, s.output_padding);
     if (w.output_length < 1)
         throw LayerError{"output length would be < 1: (" + std::to_string(in.length) + "-1)*" +
                          std::to_string(s.strides) + " + ... = " + std::to_string(w.output_length)};
@@ -80,6 +96,8 @@ void plan_transpose(LayerPlan& p, const PlanContext&) {
     p.flops = checked_mul(checked_mul(checked_mul(2 * in.batch, s.filters), in.channels), taps);
 }
 
+// Steps of the padded sequence, unclipped, whatever fills the padding (zeros, or with padding_mode the
+// mirrored, repeated or wrapped steps: a window over them still spans K' steps of the extended sequence).
 Span conv_span(const LayerPlan& p, Span out) {
     const LayerSpec& s = p.spec;
     Wide dk = Wide{s.dilation_rate} * (s.kernel_size - 1) + 1;
@@ -132,6 +150,7 @@ std::string conv_summary(const LayerSpec& l) {
     if (l.padding.kind == PaddingKind::explicit_pads)
         s += " pad[" + std::to_string(l.padding.left) + "," + std::to_string(l.padding.right) + "]";
     else s += std::string(" ") + to_string(l.padding.kind);
+    if (l.padding_mode != PaddingMode::zeros) s += std::string(" ") + to_string(l.padding_mode);
     if (l.output_padding) s += " op" + std::to_string(*l.output_padding);
     s += activation_suffix(l.activation);
     if (!l.use_bias) s += " nobias";

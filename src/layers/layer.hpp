@@ -39,6 +39,10 @@ enum class Activation {
     softsign, hard_sigmoid, hard_silu, exponential, mish, log_sigmoid, gelu_tanh,
 };
 enum class PaddingKind { valid, same, causal, explicit_pads };
+// What fills padded steps (PyTorch's padding_mode; ONNX Pad constant/reflect/edge): zeros, the mirror image
+// without the edge step, copies of the edge step, or the other end of the sequence.
+enum class PaddingMode { zeros, reflect, replicate, circular };
+enum class Interpolation { nearest, linear };
 enum class DataFormat { channels_last, channels_first };
 enum class DType { f32, bf16 };
 enum class Distribution { normal, uniform };
@@ -46,6 +50,7 @@ enum class Distribution { normal, uniform };
 const char* to_string(LayerType type);
 const char* to_string(Activation activation);
 const char* to_string(PaddingKind kind);
+const char* to_string(PaddingMode mode);
 const char* to_string(DType dtype);
 
 struct PaddingSpec {
@@ -79,11 +84,16 @@ struct LayerSpec {
     int64_t groups = 1;
     int64_t depth_multiplier = 1;
     PaddingSpec padding;
+    PaddingMode padding_mode = PaddingMode::zeros;  // conv1d, depthwise/separable, zero_padding1d
     std::optional<int64_t> output_padding;
     bool use_bias = true;
     ActivationSpec activation;
     int64_t pool_size = 2;
+    bool ceil_mode = false;             // pooling, PyTorch rule
+    bool count_include_pad = false;     // avg_pool1d (PyTorch's default is true; Keras excludes padding)
     int64_t size = 2;                   // upsample1d
+    Interpolation interpolation = Interpolation::nearest;  // upsample1d
+    bool align_corners = false;         // upsample1d linear
     std::vector<int64_t> dims;          // permute, 1-based
     std::vector<int64_t> target_shape;  // reshape, batch excluded, one -1 allowed
     // Heads, normalisation, embeddings, reshaping.

@@ -103,4 +103,39 @@ TransposeWindow transpose_window(int64_t length, int64_t kernel, int64_t stride,
     return w;
 }
 
+Window pool_window(int64_t length, int64_t kernel, int64_t stride, int64_t dilation, const PaddingSpec& padding,
+                   bool ceil_mode) {
+    Window w = conv_window(length, kernel, stride, dilation, padding);
+    if (!ceil_mode) return w;
+    const int64_t dk = dilated_kernel(kernel, dilation);
+    const int64_t padded = checked_add(checked_add(length, w.pad_left), w.pad_right);
+    if (padded < dk) return w;  // output_length 0: the caller reports it
+    int64_t out = ceil_div(padded - dk, stride) + 1;
+    if ((out - 1) * stride >= length + w.pad_left) --out;  // the last window must start inside the input
+    w.output_length = out;
+    w.overhang = std::max<int64_t>(checked_add(checked_mul(out - 1, stride), dk) - padded, 0);
+    return w;
+}
+
+std::string padding_mode_problem(PaddingMode mode, int64_t length, int64_t left, int64_t right) {
+    const int64_t pad = std::max(left, right);
+    if (mode == PaddingMode::reflect && pad >= length)
+        return "padding_mode \"reflect\" needs each pad (" + std::to_string(left) + ", " + std::to_string(right) +
+               ") less than the input length " + std::to_string(length);
+    if (mode == PaddingMode::circular && pad > length)
+        return "padding_mode \"circular\" needs each pad (" + std::to_string(left) + ", " + std::to_string(right) +
+               ") at most the input length " + std::to_string(length);
+    return {};
+}
+
+TransposeWindow transpose_window_pads(int64_t length, int64_t kernel, int64_t stride, int64_t dilation,
+                                      int64_t left, int64_t right, int64_t output_padding) {
+    TransposeWindow w;
+    w.full_length = checked_add(checked_mul(length - 1, stride), dilated_kernel(kernel, dilation));
+    w.output_length = checked_add(w.full_length - left - right, output_padding);
+    w.crop_left = left;
+    w.crop_right = right - output_padding;
+    return w;
+}
+
 }  // namespace c1r

@@ -39,9 +39,18 @@ int64_t dilated_kernel(int64_t kernel_size, int64_t dilation_rate);
 struct Window {
     int64_t output_length = 0;
     int64_t pad_left = 0, pad_right = 0;
+    int64_t overhang = 0;  // pooling with ceil_mode: steps the last window reaches past the right padding
 };
 // Conv1D and pooling: valid / same / causal / explicit pads. output_length may come out < 1 (caller reports it).
 Window conv_window(int64_t length, int64_t kernel, int64_t stride, int64_t dilation, const PaddingSpec& padding);
+// Pooling (PyTorch rule with ceil_mode): out = ceil((L + left + right - K') / s) + 1, less one when the last
+// window would start past the input and its left padding; `overhang` says how far that window reaches past
+// the right padding. Without ceil_mode: conv_window.
+Window pool_window(int64_t length, int64_t kernel, int64_t stride, int64_t dilation, const PaddingSpec& padding,
+                   bool ceil_mode);
+// Empty when `mode` can fill `left` and `right` padded steps around `length` steps; else why not (PyTorch:
+// reflect needs each pad < length, circular each pad <= length).
+std::string padding_mode_problem(PaddingMode mode, int64_t length, int64_t left, int64_t right);
 
 struct TransposeWindow {
     int64_t output_length = 0;
@@ -52,6 +61,11 @@ struct TransposeWindow {
 // Conv1DTranspose, valid / same, optional output_padding.
 TransposeWindow transpose_window(int64_t length, int64_t kernel, int64_t stride, int64_t dilation,
                                  PaddingKind padding, std::optional<int64_t> output_padding);
+
+// PyTorch ConvTranspose1d padding [left, right] (crop of the full result) and output_padding (steps added on
+// the right): L_out = (L-1)*s + K' - left - right + output_padding.
+TransposeWindow transpose_window_pads(int64_t length, int64_t kernel, int64_t stride, int64_t dilation,
+                                      int64_t left, int64_t right, int64_t output_padding);
 
 // Kernel taps that read real data (not padding), summed over output steps (closed form, 128-bit inside).
 int64_t conv_taps(int64_t length, int64_t out, int64_t kernel, int64_t stride, int64_t dilation, int64_t pad_left);

@@ -87,6 +87,13 @@ void append_activation_steps(UnitContext& c, const ActivationSpec& activation, c
                              LayerUnit& unit);
 dnnl::primitive_attr activation_attr(const ActivationSpec& activation);  // post-ops; only if eltwise_ops has it
 
+// padding_mode other than zeros (network/units_pad.cpp). padded_input: input 0 with `left`/`right` steps filled
+// as `mode` says, in a new plain nwc buffer (a reorder and a plain loop added to `unit`). with_padded_input:
+// `build` run on the node over that buffer with its padding set to 0. pads_with_values: the node needs it.
+dnnl::memory padded_input(UnitContext& c, int64_t left, int64_t right, PaddingMode mode, LayerUnit& unit);
+LayerUnit with_padded_input(UnitContext& c, const std::function<LayerUnit(UnitContext&)>& build);
+bool pads_with_values(const LayerPlan& p);
+
 // Builds the unit of context.node. Throws dnnl::error or Error.
 LayerUnit build_unit(UnitContext& context);
 

@@ -1,4 +1,8 @@
 // Units without weights or with per-channel ones: pooling, upsampling, permute, activation layers, PReLU.
+#include <algorithm>
+#include <functional>
+#include <limits>
+
 #include "network/unit.hpp"
 
 namespace c1r {
@@ -29,22 +33,126 @@ std::optional<std::vector<EltwiseOp>> relu_ops(const LayerSpec& s) {
     return ops;
 }
 
+// A plain loop `body(x, y)` from input 0 as plain nwc f32 to the output as plain nwc f32, for what oneDNN 2.6
+// has no fast (or no) primitive for; reorders around it when the run is bf16. The report shows "loop:<name>".
+LayerUnit plain_f32_loop(UnitContext& c, const std::string& name, std::function<void(const float*, float*)> body) {
+    const LayerPlan& p = c.node;
+    LayerUnit unit;
+    memory src = c.adapt(c.srcs[0], memory::desc(dims_of(p.input_shape), dt::f32, tag::nwc), unit);
+    memory out(memory::desc(dims_of(p.output_shape), dt::f32, tag::nwc), c.engine);
+    unit.impl = "loop:" + name;
+    Step step;
+    step.loop = [src, out, body = std::move(body)]() {
+        body(static_cast<const float*>(src.get_data_handle()), static_cast<float*>(out.get_data_handle()));
+    };
+    unit.steps.push_back(std::move(step));
+    if (c.data_type() == dt::f32) {
+        unit.dsts = {out};
+        return unit;
+    }
+    memory dst(c.nwc(p.output_shape), c.engine);
+    unit.steps.push_back({dnnl::reorder(out, dst), {{DNNL_ARG_FROM, out}, {DNNL_ARG_TO, dst}}, true});
+    unit.impl += "+reorder";
+    unit.dsts = {dst};
+    return unit;
+}
+
+// Linear upsampling with align_corners: out[o] = (1-t) x[i0] + t x[i0+1] at src = o (L-1) / (Lout-1).
+LayerUnit upsample_align_corners(UnitContext& c) {
+    const LayerPlan& p = c.node;
+    const int64_t batch = p.input_shape.batch, length = p.input_shape.length, channels = p.input_shape.channels;
+    const int64_t out_length = p.output_shape.length;
+    return plain_f32_loop(c, "linear_align_corners", [=](const float* x, float* y) {
+        const double scale = out_length > 1 ? static_cast<double>(length - 1) / static_cast<double>(out_length - 1) : 0.0;
+        for (int64_t o = 0; o < out_length; ++o) {
+            const double at = scale * static_cast<double>(o);
+            const int64_t i0 = std::min(static_cast<int64_t>(at), length - 1), i1 = std::min(i0 + 1, length - 1);
+            const float t = static_cast<float>(at - static_cast<double>(i0));
+            for (int64_t n = 0; n < batch; ++n) {
+                const float* a = x + (n * length + i0) * channels;
+                const float* b = x + (n * length + i1) * channels;
+                float* d = y + (n * out_length + o) * channels;
+                for (int64_t k = 0; k < channels; ++k) d[k] = a[k] + t * (b[k] - a[k]);
+            }
+        }
+    });
+}
+
+// Dilated max pooling: oneDNN 2.6's pooling_v2 has only a reference kernel for it (ref:any, about 200 times
+// slower than this loop on (1, 16000, 64), see docs/pytorch-settings.md). Padding reads as -inf.
+LayerUnit max_pool_dilated(UnitContext& c) {
+    const LayerPlan& p = c.node;
+    const int64_t batch = p.input_shape.batch, length = p.input_shape.length, channels = p.input_shape.channels;
+    const int64_t out_length = p.output_shape.length, pad_left = p.padding->first;
+    const int64_t k = p.spec.pool_size, stride = p.spec.strides, dilation = p.spec.dilation_rate;
+    return plain_f32_loop(c, "max_pool_dilated", [=](const float* x, float* y) {
+        for (int64_t n = 0; n < batch; ++n)
+            for (int64_t o = 0; o < out_length; ++o) {
+                float* d = y + (n * out_length + o) * channels;
+                std::fill(d, d + channels, -std::numeric_limits<float>::infinity());
+                for (int64_t j = 0; j < k; ++j) {
+                    const int64_t i = o * stride - pad_left + j * dilation;
+                    if (i < 0 || i >= length) continue;
+                    const float* a = x + (n * length + i) * channels;
+                    for (int64_t ch = 0; ch < channels; ++ch) d[ch] = std::max(d[ch], a[ch]);
+                }
+            }
+    });
+}
+
 }  // namespace
 
+// oneDNN pooling with the PyTorch settings: ceil_mode's last window as extra right padding (oneDNN's output
+// length rule is the floor one); dilated max pooling is a plain loop (above). An average that counts padding
+// divides by the whole window in oneDNN, but PyTorch leaves ceil_mode's overhang out: then the real pads are
+// zeros written into a padded copy (a reorder) and the pooling excludes what is left, the overhang.
 LayerUnit build_pool(UnitContext& c) {
     const LayerPlan& p = c.node;
     const LayerSpec& s = p.spec;
-    auto alg = s.type == LayerType::max_pool1d ? dnnl::algorithm::pooling_max
-                                               : dnnl::algorithm::pooling_avg_exclude_padding;
-    dnnl::pooling_forward::desc desc(dnnl::prop_kind::forward_inference, alg, c.src_desc(0), c.any(p.output_shape),
-                                     {s.strides}, {s.pool_size}, {p.padding->first}, {p.padding->second});
-    return single<dnnl::pooling_forward>(c, dnnl::pooling_forward::primitive_desc(desc, c.engine));
+    if (s.type == LayerType::max_pool1d && s.dilation_rate > 1) return max_pool_dilated(c);
+    const Window w = pool_window(p.input_shape.length, s.pool_size, s.strides, s.dilation_rate, s.padding, s.ceil_mode);
+    using alg = dnnl::algorithm;
+    const bool is_max = s.type == LayerType::max_pool1d;
+    const bool pad_copy = !is_max && s.count_include_pad && w.overhang > 0 && w.pad_left + w.pad_right > 0;
+    LayerUnit unit;
+    memory src;
+    memory::desc src_md = c.src_desc(0);
+    int64_t pad_l = w.pad_left, pad_r = w.pad_right + w.overhang;
+    if (pad_copy) {
+        src = padded_input(c, w.pad_left, w.pad_right, PaddingMode::zeros, unit);
+        src_md = src.get_desc();
+        pad_l = 0, pad_r = w.overhang;
+    }
+    const alg algorithm = is_max ? alg::pooling_max
+                                 : s.count_include_pad && w.overhang == 0 ? alg::pooling_avg_include_padding
+                                                                          : alg::pooling_avg_exclude_padding;
+    const auto prop = dnnl::prop_kind::forward_inference;
+    dnnl::pooling_forward::desc desc(prop, algorithm, src_md, c.any(p.output_shape), {s.strides}, {s.pool_size},
+                                     {pad_l}, {pad_r});
+    dnnl::pooling_forward::primitive_desc pd(desc, c.engine);
+    const memory::desc want = pd.src_desc();
+    unit.impl += std::string(unit.impl.empty() ? "" : "+") + pd.impl_info_str();
+    if (!pad_copy) src = c.adapt(c.srcs[0], want, unit);
+    else if (src.get_desc() != want) {
+        memory to(want, c.engine);
+        unit.steps.push_back({dnnl::reorder(src, to), {{DNNL_ARG_FROM, src}, {DNNL_ARG_TO, to}}, true});
+        src = to;
+    }
+    unit.dsts = {memory(pd.dst_desc(), c.engine)};
+    unit.steps.push_back({dnnl::pooling_forward(pd), {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, unit.dsts[0]}}});
+    return unit;
 }
 
+// Nearest resampling with an integer factor repeats each step `size` times, as UpSampling1D. Linear resampling
+// in oneDNN is half-pixel (PyTorch's align_corners=False, the source clamped at the edges); align_corners=True
+// has no oneDNN equivalent: a plain loop over plain f32 steps.
 LayerUnit build_upsample(UnitContext& c) {
-    // Nearest resampling with an integer factor repeats each step `size` times, as UpSampling1D.
-    dnnl::resampling_forward::desc desc(dnnl::prop_kind::forward_inference, dnnl::algorithm::resampling_nearest,
-                                        c.src_desc(0), c.any(c.node.output_shape));
+    const LayerSpec& s = c.node.spec;
+    if (s.interpolation == Interpolation::linear && s.align_corners) return upsample_align_corners(c);
+    const auto algorithm = s.interpolation == Interpolation::linear ? dnnl::algorithm::resampling_linear
+                                                                    : dnnl::algorithm::resampling_nearest;
+    dnnl::resampling_forward::desc desc(dnnl::prop_kind::forward_inference, algorithm, c.src_desc(0),
+                                        c.any(c.node.output_shape));
     return single<dnnl::resampling_forward>(c, dnnl::resampling_forward::primitive_desc(desc, c.engine));
 }
 

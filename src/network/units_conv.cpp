@@ -152,6 +152,8 @@ LayerUnit conv_unit(UnitContext& c, const memory& src, const ConvChoice& choice,
 // previous layer produced, a primitive that reads the previous layout directly (if oneDNN has a non-reference
 // kernel for it) is timed against reorder + preferred primitive, and the faster is kept.
 LayerUnit build_conv_fused(UnitContext& c, std::optional<ActivationSpec> fused) {
+    if (pads_with_values(c.node))
+        return with_padded_input(c, [fused](UnitContext& inner) { return build_conv_fused(inner, fused); });
     const LayerPlan& p = c.node;
     const ActivationSpec activation = fused.value_or(p.spec.activation);
     const bool as_post_op = eltwise_ops(activation).has_value();
@@ -186,6 +188,7 @@ LayerUnit build_conv(UnitContext& c) { return build_conv_fused(c, std::nullopt);
 // (k, Cin, M) gives w[g][m][0][t] = kernel[t][g][m]. SeparableConv1D adds a 1x1 convolution (pointwise_kernel
 // (1, Cin*M, filters)) with the bias and activation.
 LayerUnit build_depthwise(UnitContext& c) {
+    if (pads_with_values(c.node)) return with_padded_input(c, build_depthwise);
     const LayerPlan& p = c.node;
     const LayerSpec& s = p.spec;
     const int64_t cin = p.input_shape.channels, m = s.depth_multiplier, k = s.kernel_size;

@@ -61,6 +61,10 @@ LayerUnit build_edges(UnitContext& c) {
     // The reorder converts layout and data type itself: the source as its producer left it.
     memory src = c.srcs[0];
     const memory::desc src_md = src.get_desc();
+    if (c.node.spec.type == LayerType::zero_padding1d && c.node.spec.padding_mode != PaddingMode::zeros) {
+        unit.dsts = {padded_input(c, left, c.node.spec.edges.second, c.node.spec.padding_mode, unit)};
+        return unit;
+    }
     if (c.node.spec.type == LayerType::zero_padding1d) {
         memory dst(memory::desc(dims_of(out), c.data_type(), layout_tag(src_md)), c.engine);
         std::memset(dst.get_data_handle(), 0, dst.get_desc().get_size());

@@ -24,7 +24,8 @@ namespace {
 }
 
 // How a node scales the distance between neighbouring output steps, in input steps.
-double next_jump(double jump, const LayerSpec& s) {
+double next_jump(double jump, const LayerPlan& l) {
+    const LayerSpec& s = l.spec;
     switch (s.type) {
         case LayerType::conv1d:
         case LayerType::depthwise_conv1d:
@@ -32,7 +33,10 @@ double next_jump(double jump, const LayerSpec& s) {
         case LayerType::max_pool1d:
         case LayerType::avg_pool1d: return jump * static_cast<double>(s.strides);
         case LayerType::conv1d_transpose: return jump / static_cast<double>(s.strides);
-        case LayerType::upsample1d: return jump / static_cast<double>(s.size);
+        case LayerType::upsample1d:  // align_corners: output steps (L-1)/(L*size-1) input steps apart
+            if (s.align_corners && l.output_shape.length > 1)
+                return jump * static_cast<double>(l.input_shape.length - 1) / static_cast<double>(l.output_shape.length - 1);
+            return jump / static_cast<double>(s.size);
         default: return jump;
     }
 }
@@ -277,7 +281,7 @@ Plan make_plan(const ConfigSpec& config, const std::vector<Shape>& input_shapes)
                          static_cast<int>(index), static_cast<int>(k)};
             layer.output_tensors.push_back(static_cast<int>(plan.tensors.size()));
             plan.tensors.push_back(t);
-            jump.push_back(in_jump ? std::optional<double>(next_jump(*in_jump, s)) : std::nullopt);
+            jump.push_back(in_jump ? std::optional<double>(next_jump(*in_jump, layer)) : std::nullopt);
             rf_defined.push_back(defined);
         }
         for (int t : layer.input_tensors) plan.tensors[static_cast<size_t>(t)].readers.push_back(static_cast<int>(index));
@@ -353,17 +357,23 @@ std::string benchdnn_descriptor(const LayerPlan& layer) {
     std::ostringstream d;
     switch (s.type) {
         case LayerType::conv1d:
-        case LayerType::conv1d_transpose:
+        case LayerType::conv1d_transpose: {
+            // A padding_mode other than zeros runs the conv without padding over the padded copy.
+            const bool filled = s.padding_mode != PaddingMode::zeros;
+            const int64_t iw = filled ? in.length + layer.padding->first + layer.padding->second : in.length;
             if (s.groups > 1) d << "g" << s.groups;
-            d << "mb" << in.batch << "ic" << in.channels << "iw" << in.length << "oc" << out.channels << "ow"
+            d << "mb" << in.batch << "ic" << in.channels << "iw" << iw << "oc" << out.channels << "ow"
               << out.length << "kw" << s.kernel_size << "sw" << s.strides;
             if (s.dilation_rate > 1) d << "dw" << s.dilation_rate - 1;
-            d << "pw" << layer.padding->first;
+            d << "pw" << (filled ? 0 : layer.padding->first);
             break;
+        }
         case LayerType::max_pool1d:
         case LayerType::avg_pool1d:
             d << "mb" << in.batch << "ic" << in.channels << "iw" << in.length << "ow" << out.length << "kw"
-              << s.pool_size << "sw" << s.strides << "pw" << layer.padding->first;
+              << s.pool_size << "sw" << s.strides;
+            if (s.dilation_rate > 1) d << "dw" << s.dilation_rate - 1;
+            d << "pw" << layer.padding->first;
             break;
         default: break;
     }

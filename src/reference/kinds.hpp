@@ -29,6 +29,20 @@ inline const Tensor& one_input(const LayerPlan& p, const Inputs& in) {
     return *in[0];
 }
 
+// The input step a padded position i (-pad_left <= i < length + pad_right) reads under a padding_mode, as
+// PyTorch pads (reflect: mirror without the edge step; replicate: the edge step; circular: wrap around);
+// -1 where zeros fill it.
+inline int64_t source_step(int64_t i, int64_t length, PaddingMode mode) {
+    if (i >= 0 && i < length) return i;
+    switch (mode) {
+        case PaddingMode::zeros: return -1;
+        case PaddingMode::reflect: return i < 0 ? -i : 2 * (length - 1) - i;
+        case PaddingMode::replicate: return i < 0 ? 0 : length - 1;
+        case PaddingMode::circular: return ((i % length) + length) % length;
+    }
+    return -1;
+}
+
 // Every Keras activation on one value (softmax and log_softmax are not per value: see activate()).
 double activation(const ActivationSpec& a, double x);
 // Applies an activation to a whole tensor: per value, or softmax/log_softmax over channels.

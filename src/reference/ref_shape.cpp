@@ -39,7 +39,8 @@ Outputs global_pool(const LayerPlan& p, const Inputs& in, const LayerWeights&, D
     return {std::move(out)};
 }
 
-// ZeroPadding1D adds spec.edges (left, right) zero steps; Cropping1D drops that many steps from each end.
+// ZeroPadding1D adds spec.edges (left, right) steps, zeros or as its padding_mode fills them; Cropping1D drops
+// that many steps from each end.
 Outputs edges(const LayerPlan& p, const Inputs& in, const LayerWeights&, DataFormat) {
     const Tensor& x = one_input(p, in);
     const auto [left, right] = p.spec.edges;
@@ -52,8 +53,8 @@ Outputs edges(const LayerPlan& p, const Inputs& in, const LayerWeights&, DataFor
         mismatch(p);
     for (int64_t n = 0; n < out.shape.batch; ++n)
         for (int64_t o = 0; o < out.shape.length; ++o) {
-            const int64_t i = pad ? o - left : o + left;
-            if (i < 0 || i >= x.shape.length) continue;  // a padded step: stays zero
+            const int64_t i = pad ? source_step(o - left, x.shape.length, p.spec.padding_mode) : o + left;
+            if (i < 0 || i >= x.shape.length) continue;  // a zero-padded step: stays zero
             for (int64_t c = 0; c < out.shape.channels; ++c) out.at(n, o, c) = x.at(n, i, c);
         }
     return {std::move(out)};

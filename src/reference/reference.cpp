@@ -29,8 +29,9 @@ Tensor conv1d(const LayerPlan& p, const Tensor& in, const LayerWeights& w) {
                 const int64_t g = f / cout_g;
                 double acc = w.var("bias").empty() ? 0.0 : w.var("bias")[f];
                 for (int64_t j = 0; j < s.kernel_size; ++j) {
-                    const int64_t i = o * s.strides - pad_left + j * s.dilation_rate;
-                    if (i < 0 || i >= in.shape.length) continue;  // zero padding
+                    const int64_t i = source_step(o * s.strides - pad_left + j * s.dilation_rate, in.shape.length,
+                                                  s.padding_mode);
+                    if (i < 0) continue;  // zero padding
                     for (int64_t c = 0; c < cin_g; ++c)
                         acc += static_cast<double>(in.at(n, i, g * cin_g + c)) *
                                w.var("kernel")[(j * cin_g + c) * s.filters + f];  // Keras (k, Cin/g, filters)
@@ -70,33 +71,58 @@ Tensor conv1d_transpose(const LayerPlan& p, const Tensor& in, const LayerWeights
     return out;
 }
 
-// Max ignores padding (as -inf); average divides by the number of real steps in the window (Keras/TF).
+// Max ignores padding (as -inf). Average divides by the real steps in the window (Keras/TF), or with
+// count_include_pad by the window clipped to the padded input (PyTorch: ceil_mode's overhang not counted).
 Tensor pool_(const LayerPlan& p, const Tensor& in) {
     const LayerSpec& s = p.spec;
     const bool is_max = s.type == LayerType::max_pool1d;
+    const int64_t pad_left = p.padding->first, pad_right = p.padding->second, length = in.shape.length;
     Tensor out{p.output_shape, std::vector<float>(static_cast<size_t>(p.output_shape.elements()))};
     for (int64_t n = 0; n < out.shape.batch; ++n)
         for (int64_t o = 0; o < out.shape.length; ++o)
             for (int64_t c = 0; c < out.shape.channels; ++c) {
                 double best = -std::numeric_limits<double>::infinity(), sum = 0.0;
-                int64_t count = 0;
+                int64_t count = 0, padded_count = 0;
                 for (int64_t j = 0; j < s.pool_size; ++j) {
-                    const int64_t i = o * s.strides - p.padding->first + j;
-                    if (i < 0 || i >= in.shape.length) continue;
+                    const int64_t i = o * s.strides - pad_left + j * s.dilation_rate;
+                    if (i < length + pad_right) ++padded_count;  // i >= -pad_left always
+                    if (i < 0 || i >= length) continue;
                     best = std::max(best, static_cast<double>(in.at(n, i, c)));
                     sum += in.at(n, i, c);
                     ++count;
                 }
-                out.at(n, o, c) = static_cast<float>(is_max ? best : sum / static_cast<double>(count));
+                const double divisor = static_cast<double>(s.count_include_pad ? padded_count : count);
+                out.at(n, o, c) = static_cast<float>(is_max ? best : sum / divisor);
             }
     return out;
 }
 
+// Nearest repeats each step `size` times (UpSampling1D). Linear interpolates between the two steps around the
+// source position (PyTorch Upsample mode='linear'): src = (o + 0.5) / size - 0.5 clamped at 0, or with
+// align_corners src = o (L-1) / (Lout-1).
 Tensor upsample_(const LayerPlan& p, const Tensor& in) {
+    const LayerSpec& s = p.spec;
     Tensor out{p.output_shape, std::vector<float>(static_cast<size_t>(p.output_shape.elements()))};
+    const int64_t length = in.shape.length, out_length = out.shape.length;
     for (int64_t n = 0; n < out.shape.batch; ++n)
-        for (int64_t o = 0; o < out.shape.length; ++o)
-            for (int64_t c = 0; c < out.shape.channels; ++c) out.at(n, o, c) = in.at(n, o / p.spec.size, c);
+        for (int64_t o = 0; o < out_length; ++o) {
+            if (s.interpolation == Interpolation::nearest) {
+                for (int64_t c = 0; c < out.shape.channels; ++c) out.at(n, o, c) = in.at(n, o / s.size, c);
+                continue;
+            }
+            double src = 0.0;
+            if (s.align_corners)
+                src = out_length > 1 ? static_cast<double>(o) * static_cast<double>(length - 1) /
+                                           static_cast<double>(out_length - 1)
+                                     : 0.0;
+            else
+                src = std::max((static_cast<double>(o) + 0.5) / static_cast<double>(s.size) - 0.5, 0.0);
+            const int64_t i0 = std::min(static_cast<int64_t>(std::floor(src)), length - 1);
+            const int64_t i1 = std::min(i0 + 1, length - 1);
+            const double t = src - static_cast<double>(i0);
+            for (int64_t c = 0; c < out.shape.channels; ++c)
+                out.at(n, o, c) = static_cast<float>((1.0 - t) * in.at(n, i0, c) + t * in.at(n, i1, c));
+        }
     return out;
 }
 
@@ -133,8 +159,9 @@ Outputs depthwise(const LayerPlan& p, const Inputs& in, const LayerWeights& w, D
                 for (int64_t mm = 0; mm < m; ++mm) {
                     double acc = 0;
                     for (int64_t j = 0; j < s.kernel_size; ++j) {
-                        const int64_t i = o * s.strides - p.padding->first + j * s.dilation_rate;
-                        if (i < 0 || i >= x.shape.length) continue;
+                        const int64_t i = source_step(o * s.strides - p.padding->first + j * s.dilation_rate,
+                                                      x.shape.length, s.padding_mode);
+                        if (i < 0) continue;  // zero padding
                         acc += static_cast<double>(x.at(n, i, c)) * kernel[(j * cin + c) * m + mm];
                     }
                     mid[((n * lout + o) * cin + c) * m + mm] = acc;
