@@ -9,7 +9,9 @@ Usage:
 Input: JSONL (one report per line) from a file or standard input ("-" or nothing); a --format json document
 (one object or an array) is read too. Failed runs (objects with "error") are skipped with a note on stderr.
 
-  --kind flow   one PNG per run (or the runs --run picks): length and channels after every layer
+  --kind flow   one PNG per run (or the runs --run picks): length and channels after every layer; once a
+                permute or reshape mixes length and channels (the table's RF and jump "-"), the points are
+                hollow, dashed, greyed and starred: "length" there is not time
   --kind sweep  one PNG per swept config: median forward time and GFLOP/s against a swept value; with two or
                 more swept pointers, one line per value of the others (--x picks the pointer for the x axis)
   --kind auto   sweep plots for configs with sweep points, flow plots for plain runs (the default)
@@ -134,32 +136,59 @@ def pyplot():
 
 # ---------------------------------------------------------------------------------------------------- flow
 
-def plot_flow(report, out_dir, dpi, used_names):
-    plt = pyplot()
+def flow_series(report):
+    """Labels, lengths, channels and mixed flags of the flow plot: one entry for the input, one per layer.
+
+    A point is mixed when length and channels are mixed by then (a permute, or a reshape that changes the
+    shape, on some path): the report gives it no receptive field and no jump, and the table prints "-" in both
+    columns. Its "length" is not time any more (after a permute [2,1] the filter count becomes the length), so
+    the plot marks it rather than drawing it as growth in time. (A null jump alone, where paths disagree, is
+    not mixing.)
+    """
     data_format = report.get("data_format", "channels_last")
     labels = ["input"]
-    lengths, channels = [], []
     length, chans = length_and_channels(report["input"]["shape"], data_format)
-    lengths.append(length)
-    channels.append(chans)
+    lengths, channels, mixed = [length], [chans], [False]
     for layer in report["layers"]:
         length, chans = length_and_channels(layer["output_shape"], data_format)
         lengths.append(length)
         channels.append(chans)
-        labels.append(layer_label(layer))
+        mixed.append(layer.get("receptive_field") is None)
+        labels.append(layer_label(layer) + ("\n(axes mixed)" if mixed[-1] else ""))
+    return labels, lengths, channels, mixed
+
+
+def plot_flow(report, out_dir, dpi, used_names):
+    plt = pyplot()
+    data_format = report.get("data_format", "channels_last")
+    labels, lengths, channels, mixed = flow_series(report)
     steps = list(range(len(labels)))
+    first_mixed = mixed.index(True) if any(mixed) else None
 
     width = max(7.0, 1.25 * len(labels) + 1.5)
     fig, (top, bottom) = plt.subplots(2, 1, sharex=True, figsize=(width, 6.2))
     for axis, values, name, colour in ((top, lengths, "length (time steps)", "tab:blue"),
                                       (bottom, channels, "channels", "tab:orange")):
-        axis.plot(steps, values, marker="o", color=colour, linewidth=2)
-        axis.fill_between(steps, values, color=colour, alpha=0.12)
+        # Solid while length is time; dashed, hollow and greyed once length and channels are mixed.
+        end = len(steps) if first_mixed is None else first_mixed
+        axis.plot(steps[:end], values[:end], marker="o", color=colour, linewidth=2)
+        axis.fill_between(steps[:end], values[:end], color=colour, alpha=0.12)
+        if first_mixed is not None:
+            tail = steps[first_mixed - 1:]
+            axis.plot(tail, values[first_mixed - 1:], color="grey", linewidth=1.5, linestyle="--")
+            axis.plot(steps[first_mixed:], values[first_mixed:], linestyle="none", marker="o",
+                      markerfacecolor="white", markeredgecolor="grey")
+            axis.axvspan(first_mixed - 0.5, steps[-1] + 0.5, color="grey", alpha=0.08)
         axis.set_ylabel(name)
         axis.set_ylim(0, max(values) * 1.22)
         axis.grid(True, axis="y", alpha=0.3)
-        for x, value in zip(steps, values):
-            axis.annotate(str(value), (x, value), textcoords="offset points", xytext=(0, 7), ha="center", fontsize=9)
+        for x, value, is_mixed in zip(steps, values, mixed):
+            axis.annotate(str(value) + ("*" if is_mixed else ""), (x, value), textcoords="offset points",
+                          xytext=(0, 7), ha="center", fontsize=9, color="grey" if is_mixed else "black")
+    if first_mixed is not None:
+        top.text(first_mixed - 0.45, max(lengths) * 1.12,
+                 "* length and channels mixed from here (RF and jump \"-\"): not time steps",
+                 fontsize=8, color="dimgrey", va="center")
     bottom.set_xticks(steps)
     bottom.set_xticklabels(labels, fontsize=8)
     shape_in = "x".join(str(d) for d in report["input"]["shape"])

@@ -815,13 +815,23 @@ TEST_CASE("bad input: sweep keys that are not pointers or point nowhere", "[bad-
     auto r = run_config(dir, "not_pointer.json", config);
     expect_run_error(r, 2, {"not_pointer.json", "not a JSON pointer"});
 
-    config["sweep"] = {{"/layers/0/dilation_rate", {1, 2}}};
+    // A key the layer's kind does not have (a defaulted key, /layers/0/dilation_rate, can be swept: SPEC §3).
+    config["sweep"] = {{"/layers/0/dilation", {1, 2}}};
     r = run_config(dir, "missing_value.json", config, {"--dry-run"});
     require_clean_exit(r);
     CHECK(r.exit_code == 2);
     const auto records = whole_jsonl(r.out);
     REQUIRE(records.size() == 2);  // every point reported, each with its error
-    for (const auto& record : records) CHECK_THAT(record["error"]["message"].get<std::string>(), Contains("no value at"));
+    for (const auto& record : records) {
+        CHECK_THAT(record["error"]["message"].get<std::string>(), Contains("no value at"));
+        CHECK_THAT(record["error"]["message"].get<std::string>(), Contains("conv1d has no key \"dilation\""));
+    }
+    // A layer that is not there.
+    config["sweep"] = {{"/layers/3/strides", {1, 2}}};
+    r = run_config(dir, "missing_layer.json", config, {"--dry-run"});
+    CHECK(r.exit_code == 2);
+    for (const auto& record : whole_jsonl(r.out))
+        CHECK_THAT(record["error"]["message"].get<std::string>(), Contains("no value at /layers/3/strides"));
 }
 
 TEST_CASE("bad input: a sweep pointer with an index beyond 64 bits", "[bad-input][sweep]") {

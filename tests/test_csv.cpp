@@ -2,6 +2,7 @@
 // ones.
 #include <unistd.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
@@ -10,6 +11,7 @@
 
 #include "io/csv.hpp"
 #include "core/error.hpp"
+#include "test_helpers.hpp"
 
 namespace fs = std::filesystem;
 
@@ -80,8 +82,8 @@ TEST_CASE("read_csv reads numbers without a header", "[csv]") {
 TEST_CASE("read_csv skips a header row, comments and blank lines", "[csv]") {
     CsvFiles files;
     check_table(c1r::read_csv(files.write("time,x,y\n1,2,3\n4,5,6\n")), 2, 3, {1, 2, 3, 4, 5, 6});
-    // One non-numeric cell is enough to make the first row a header.
-    check_table(c1r::read_csv(files.write("1,2,label\n3,4,5\n")), 1, 3, {3, 4, 5});
+    // A header has no number at all; empty cells beside text still make one.
+    check_table(c1r::read_csv(files.write("time,,y\n1,2,3\n")), 1, 3, {1, 2, 3});
     check_table(c1r::read_csv(files.write(
                     "# recorded 2024\n\n  # channels: a, b\nA,B\n\n1,2\n   \n# mid comment\n3,4\n")),
                 2, 2, {1, 2, 3, 4});
@@ -120,6 +122,41 @@ TEST_CASE("read_csv names the line and column of a bad cell", "[csv]") {
     path = files.write("a;b\n1;2\n");
     CHECK(csv_error(path).find("line 2, column 1: '1;2' is not a number (the separator must be ',')") !=
           std::string::npos);
+}
+
+TEST_CASE("read_csv takes a first row with numbers as data: a bad cell there is an error", "[csv]") {
+    CsvFiles files;
+    // Before, one text cell made the whole row a header, dropped without a word.
+    std::string path = files.write("1,2,label\n3,4,5\n");
+    CHECK(csv_error(path).find(path + ": line 1, column 3: 'label' is not a number") == 0);
+    path = files.write("# comment\n0.5,x1\n1,2\n");
+    CHECK(csv_error(path).find(path + ": line 2, column 2: 'x1' is not a number") == 0);
+    // A row of empty cells is no header either.
+    path = files.write(",\n1,2\n");
+    CHECK(csv_error(path).find(path + ": line 1, column 1: '' is not a number (empty cell)") == 0);
+}
+
+TEST_CASE("a CSV input's header row is dropped with a note on stderr", "[csv][cli]") {
+    c1r_test::TempDir dir("c1r_csv_header");
+    const std::string csv = dir.write("seq.csv", "time,x\n1,2\n3,4\n5,6\n");
+    const std::string config =
+        dir.write("c.json", R"({"input": {"shape": [1, 3, 2]}, "layers": [{"type": "max_pool1d"}]})");
+    auto run = c1r_test::run_binary({"--config", config, "--input", csv, "--dry-run", "--format", "json"});
+    REQUIRE(run.exit_code == 0);
+    CHECK(run.err.find("conv1d-reshape: note: " + csv + ": line 1 (time,x) has no number: taken as a header") !=
+          std::string::npos);
+    CHECK(c1r_test::json::parse(run.out).at("input").at("shape") == c1r_test::json::array({1, 3, 2}));
+    // A header-less file: no note.
+    dir.write("seq.csv", "1,2\n3,4\n5,6\n");
+    auto plain = c1r_test::run_binary({"--config", config, "--input", csv, "--dry-run", "--format", "json"});
+    REQUIRE(plain.exit_code == 0);
+    CHECK(plain.err.find("header") == std::string::npos);
+    // A bad cell among numbers in the first row: exit 2, one line naming the file, row and column.
+    dir.write("seq.csv", "1,x\n3,4\n5,6\n");
+    auto bad = c1r_test::run_binary({"--config", config, "--input", csv, "--dry-run"});
+    CHECK(bad.exit_code == 2);
+    CHECK(bad.err.find(csv + ": line 1, column 2: 'x' is not a number") != std::string::npos);
+    CHECK(std::count(bad.err.begin(), bad.err.end(), '\n') == 1);
 }
 
 TEST_CASE("read_csv rejects ragged rows", "[csv]") {

@@ -83,7 +83,7 @@ TEST_CASE("input file on the command line replaces the config's input, shape inc
     TempDir tmp;
     std::string seq = std::string(C1R_SOURCE_DIR) + "/configs/data/sensor.npy";  // (64, 3): batch 1
     // reduce.json was written for (1, 20, 32); --input runs the stack on the file's (1, 64, 3) (SPEC §3):
-    // conv1d f16 k2 s2 valid gives floor((64 - 2) / 2) + 1 = 32 steps.
+    // conv1d 16 filters k2 s2 valid gives floor((64 - 2) / 2) + 1 = 32 steps.
     Result ok = run_binary(std::string(C1R_SOURCE_DIR) + "/configs/reduce.json --dry-run --format json --input " + seq);
     INFO(ok.err);
     REQUIRE(ok.exit_code == 0);

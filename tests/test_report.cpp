@@ -518,6 +518,39 @@ TEST_CASE(
     CHECK(not_reports.err.find("not a conv1d-reshape report") != std::string::npos);
 }
 
+TEST_CASE("scripts/plot_reports.py marks length and channels as mixed after a permute", "[report][plot][scripts]") {
+    if (run_shell("/usr/bin/python3 -c 'import json'").exit_code != 0)
+        c1r_test::skip_test("/usr/bin/python3 is missing");
+    TempDir dir("c1r_report");
+    const std::string scripts = std::string(C1R_SOURCE_DIR) + "/scripts";
+    auto series = [&](const std::string& config) {
+        ProcessResult run = run_binary({config, "--dry-run", "--format", "jsonl", "--quiet"});
+        REQUIRE(run.exit_code == 0);
+        const std::string reports = dir.write("reports.jsonl", run.out);
+        ProcessResult py = run_shell(
+            "/usr/bin/python3 -c 'import sys, json; sys.path.insert(0, \"" + scripts +
+            "\"); import plot_reports as p; r = p.read_reports(\"" + reports +
+            "\")[0]; labels, lengths, channels, mixed = p.flow_series(r); "
+            "print(json.dumps({\"lengths\": lengths, \"channels\": channels, \"mixed\": mixed, "
+            "\"labels\": labels}))'");
+        INFO(py.err);
+        REQUIRE(py.exit_code == 0);
+        return json::parse(py.out);
+    };
+    // Permute(2,1) -> Conv1D(32, same) -> Permute(2,1) on (1, 5, 16): 5 -> 16 -> 16 -> 32 is the filter count
+    // becoming the length, not growth in time: every point after the first permute is marked.
+    json permuted = series(std::string(C1R_SOURCE_DIR) + "/configs/permute.json");
+    CHECK(permuted["lengths"] == json::array({5, 16, 16, 32}));
+    CHECK(permuted["channels"] == json::array({16, 5, 32, 16}));
+    CHECK(permuted["mixed"] == json::array({false, true, true, true}));
+    CHECK(permuted["labels"][1].get<std::string>().find("(axes mixed)") != std::string::npos);
+    CHECK(permuted["labels"][0] == "input");
+    // A plain stack keeps length as time: nothing is marked.
+    json plain = series(dir.write_json("stack.json", stack_config()));
+    for (const auto& m : plain["mixed"]) CHECK(m == false);
+    for (const auto& label : plain["labels"]) CHECK(label.get<std::string>().find("mixed") == std::string::npos);
+}
+
 // ---- one field list per level: the formats agree where they share a field ----
 
 namespace {
@@ -546,7 +579,7 @@ c1r::RunRecord two_layer_record() {
         l.plan.flops = i == 0 ? 7654321 : 0;
         if (i == 0) l.plan.receptive_field = 4;
         l.plan.jump = i == 0 ? 4.0 : 2.0;
-        l.plan.summary = i == 0 ? "f8 k4 s4 valid" : "x2";
+        l.plan.summary = i == 0 ? "8 filters k4 s4 valid" : "x2";
         if (i == 0)
             l.impl = "brgconv:avx2";  // the second has none: null in JSON, empty in CSV, "-" in the table
         l.time_ms = c1r::TimeStats{0.25, 0.5, 0.5, 0.75, 1.0};
@@ -623,7 +656,7 @@ TEST_CASE("fields: the table's layer columns show the JSON values (params with c
     REQUIRE(lines.size() >= 4);
     CHECK(lines[0] == "== two  (two.json)");
     CHECK(std::regex_match(lines[1], std::regex(R"(  #  shape flow +params  RF  jump  median ms  impl)")));
-    CHECK(lines[2].find("(1, 20, 32) \u2500conv1d f8 k4 s4 valid\u2192 (1, 5, 8)") != std::string::npos);
+    CHECK(lines[2].find("(1, 20, 32) \u2500conv1d 8 filters k4 s4 valid\u2192 (1, 5, 8)") != std::string::npos);
     CHECK(std::regex_search(lines[2], std::regex(R"(  1,234,567   4     4     0\.5000  brgconv:avx2$)")));
     CHECK(std::regex_search(lines[3], std::regex(R"(          0   -     2     0\.5000  -$)")));
 }

@@ -38,8 +38,8 @@ PlanQuery query_from(const PlanOptions& o) {
                 if (!type)
                     throw Error(ErrorKind::usage,
                                 "--types: unknown layer type \"" + name +
-                                    "\" (expected conv1d, conv1d_transpose, max_pool1d, avg_pool1d "
-                                    "or upsample1d)");
+                                    "\" (expected conv1d, conv1d_transpose, max_pool1d, avg_pool1d, "
+                                    "upsample1d, zero_padding1d or cropping1d)");
                 if (std::find(q.types.begin(), q.types.end(), *type) == q.types.end())
                     q.types.push_back(*type);
             }
@@ -59,6 +59,17 @@ PlanQuery query_from(const PlanOptions& o) {
     return q;
 }
 
+// conv1d k1 s1 valid: changes the channels, not the length.
+LayerSpec channel_conv() {
+    LayerSpec l;
+    l.type = LayerType::conv1d;
+    l.kernel_size = 1;
+    l.strides = 1;
+    l.dilation_rate = 1;
+    l.padding.kind = PaddingKind::valid;
+    return l;
+}
+
 }  // namespace
 
 CLI::App* setup_plan(CLI::App& app, PlanOptions& o) {
@@ -71,7 +82,7 @@ CLI::App* setup_plan(CLI::App& app, PlanOptions& o) {
     plan->add_option(
             "--types", o.types,
             "Layer types to try, comma-separated (default: conv1d,conv1d_transpose,max_pool1d,avg_pool1d,"
-            "upsample1d)")
+            "upsample1d,zero_padding1d,cropping1d)")
         ->delimiter(',');
     choice(plan->add_option("--format,-f", o.format, "Output format (default table)"),
            std::vector<std::pair<std::string, Format>>{
@@ -126,10 +137,24 @@ int run_plan(const PlanOptions& options, std::ostream& out, std::ostream& err) {
         } else {
             int64_t in_channels = options.in_channels.value_or(1);
             int64_t out_channels = options.out_channels.value_or(in_channels);
+            auto described = [](const std::vector<LayerSpec>& ls) {
+                std::string text;
+                for (const auto& l : ls)
+                    text += fmt::format("{}{} {}", text.empty() ? "" : " + ", to_string(l.type), settings_text(l));
+                return text;
+            };
+            std::string how = described(layers);
+            // Layers without filters keep the channels: a 1-wide conv after them reaches --out-channels.
+            if (out_channels != in_channels && std::none_of(layers.begin(), layers.end(), [](const LayerSpec& l) {
+                    return l.type == LayerType::conv1d || l.type == LayerType::conv1d_transpose;
+                })) {
+                layers.push_back(channel_conv());
+                how += fmt::format(", then conv1d k1 s1 with {} filters: the best setting keeps {} channels",
+                                   out_channels, in_channels);
+            }
             write_text_atomically(options.emit_config,
                                   config_json(layers, q.in_length, in_channels, out_channels).dump(2) + "\n");
-            note(fmt::format("wrote {} ({}{})", options.emit_config, to_string(layers.front().type),
-                             layers.size() > 1 ? fmt::format(" + {}", to_string(layers.back().type)) : ""));
+            note(fmt::format("wrote {} ({})", options.emit_config, how));
         }
     }
     return kExitOk;

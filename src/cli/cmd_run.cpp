@@ -55,6 +55,11 @@ void setup_run(CLI::App& app, RunOptions& o) {
            std::vector<std::pair<std::string, Format>>{
                {"table", Format::table}, {"json", Format::json}, {"jsonl", Format::jsonl}, {"csv", Format::csv}})
         ->type_name("TEXT");
+    choice(app.add_option("--csv", o.csv,
+                          "CSV rows: one per layer (layers, the default) or one per run with a column per swept "
+                          "pointer (runs); implies --format csv"),
+           std::vector<std::pair<std::string, CsvLayout>>{{"layers", CsvLayout::layers}, {"runs", CsvLayout::runs}})
+        ->type_name("layers|runs");
     app.add_option("--input", o.inputs,
                    "Input sequence (.npy or .csv), replaces the config's input; NAME=FILE for a named model input "
                    "(repeatable)")
@@ -103,6 +108,11 @@ void setup_run(CLI::App& app, RunOptions& o) {
 int run_configs(RunOptions o) {
     if (o.configs.empty())
         throw Error(ErrorKind::usage, "no config given: conv1d-reshape --config x.json (or a folder); see --help");
+    if (o.csv) {
+        if (o.format == Format::json || o.format == Format::jsonl)
+            throw Error(ErrorKind::usage, "--csv applies to CSV reports, not --format json or jsonl");
+        o.format = Format::csv;
+    }
     if (std::count(o.configs.begin(), o.configs.end(), "-") > 1)
         throw Error(ErrorKind::usage, "- (standard input) is given more than once; it can be read only once");
     RunOverrides& ov = o.overrides;
@@ -138,7 +148,7 @@ int run_configs(RunOptions o) {
                   << ") has no native bf16; oneDNN emulates it, slower than f32\n";
 
     Context context;
-    auto printer = make_printer(o.format, std::cout);
+    auto printer = make_printer(o.format, std::cout, o.csv.value_or(CsvLayout::layers));
     printer->begin();
     Progress progress(items.size(), !o.quiet);
     int exit = kExitOk;

@@ -14,6 +14,7 @@ namespace c1r {
 struct RunOptions {
     std::vector<std::string> configs;  // --config and positional paths, in order; "-" is standard input
     Format format = Format::table;
+    std::optional<CsvLayout> csv;       // --csv layers|runs; implies --format csv
     std::optional<int64_t> threads;     // 0: auto; unset: the config's
     std::optional<int64_t> max_memory;  // bytes; unset: default_max_memory()
     std::string shard;  // "I/N"

@@ -8,6 +8,8 @@
 #include <cmath>
 #include <cstring>
 #include <fstream>
+#include <iostream>
+#include <set>
 #include <iterator>
 #include <string_view>
 
@@ -92,6 +94,15 @@ void split_cells(std::string_view line, std::vector<std::string_view>& cells) {
     }
 }
 
+// Says on stderr that a row was taken as a header, once per file in a process (a sweep reads its input once
+// per point).
+void note_header(const std::string& path, int64_t line, const std::string& text) {
+    static std::set<std::string> noted;
+    if (!noted.insert(path).second) return;
+    std::cerr << "conv1d-reshape: note: " << path << ": line " << line << " (" << text
+              << ") has no number: taken as a header and skipped\n";
+}
+
 }  // namespace
 
 CsvTable read_csv(const std::string& path) {
@@ -104,6 +115,7 @@ CsvTable read_csv(const std::string& path) {
     int64_t line_no = 0;
     int64_t width_line = 0;  // the line that fixed the column count
     int64_t header_line = 0;
+    std::string header_text;
     bool first = true;
     while (!rest.empty()) {
         const size_t newline = rest.find('\n');
@@ -120,14 +132,19 @@ CsvTable read_csv(const std::string& path) {
             first = false;
             table.cols = count;
             width_line = line_no;
+            // A header is a row none of whose cells is a number ("time,x,y"). A first row with numbers is
+            // data, so a bad cell among them is an error below, never a silently dropped row.
             float ignored = 0;
             bool header = false;
-            // Empty cells do not make a header: "1,,3" is a data row with a missing value.
+            bool any_number = false;
             for (const auto cell : cells) {
-                header = header || (!cell.empty() && parse_cell(cell, ignored) == CellKind::not_a_number);
+                any_number = any_number || parse_cell(cell, ignored) == CellKind::number;
+                header = header || !cell.empty();  // a row of empty cells is no header
             }
+            header = header && !any_number;
             if (header) {
                 header_line = line_no;
+                for (const auto cell : cells) header_text += (header_text.empty() ? "" : ",") + printable(cell);
                 continue;
             }
         }
@@ -166,6 +183,7 @@ CsvTable read_csv(const std::string& path) {
         }
         fail(path, "no data rows: the file is empty or holds only comments and blank lines");
     }
+    if (header_line > 0) note_header(path, header_line, header_text);  // only for a file that is read
     return table;
 }
 

@@ -142,7 +142,7 @@ std::vector<Variable> conv_variables(const LayerPlan& p) {
 std::string conv_summary(const LayerSpec& l) {
     std::string s;
     if (l.type == LayerType::depthwise_conv1d) s = "x" + std::to_string(l.depth_multiplier);
-    else s = "f" + std::to_string(l.filters);
+    else s = std::to_string(l.filters) + " filters";  // not "f32": that reads as the dtype
     s += " k" + std::to_string(l.kernel_size) + " s" + std::to_string(l.strides);
     if (l.dilation_rate > 1) s += " d" + std::to_string(l.dilation_rate);
     if (l.groups > 1) s += " g" + std::to_string(l.groups);

@@ -8,6 +8,22 @@ namespace {
 
 bool is_conv(LayerType t) { return t == LayerType::conv1d || t == LayerType::conv1d_transpose; }
 
+// A name, or explicit pads as the config writes them: an integer when both sides are equal, else [left, right].
+nlohmann::ordered_json padding_json(const PaddingSpec& p) {
+    if (p.kind != PaddingKind::explicit_pads) return to_string(p.kind);
+    if (p.left == p.right) return p.left;
+    return {p.left, p.right};
+}
+
+std::string padding_text(const PaddingSpec& p) {
+    if (p.kind != PaddingKind::explicit_pads) return to_string(p.kind);
+    return "pad[" + std::to_string(p.left) + "," + std::to_string(p.right) + "]";
+}
+
+std::string edges_text(const char* what, const std::pair<int64_t, int64_t>& e) {
+    return std::string(what) + "[" + std::to_string(e.first) + "," + std::to_string(e.second) + "]";
+}
+
 }  // namespace
 
 nlohmann::ordered_json layer_json(const LayerSpec& l, std::optional<int64_t> filters) {
@@ -19,7 +35,7 @@ nlohmann::ordered_json layer_json(const LayerSpec& l, std::optional<int64_t> fil
             if (filters) j["filters"] = *filters;
             j["kernel_size"] = l.kernel_size;
             j["strides"] = l.strides;
-            j["padding"] = to_string(l.padding.kind);
+            j["padding"] = padding_json(l.padding);
             j["dilation_rate"] = l.dilation_rate;
             if (l.type == LayerType::conv1d_transpose)
                 j["output_padding"] = l.output_padding ? nlohmann::ordered_json(*l.output_padding) : nullptr;
@@ -32,6 +48,12 @@ nlohmann::ordered_json layer_json(const LayerSpec& l, std::optional<int64_t> fil
             break;
         case LayerType::upsample1d:
             j["size"] = l.size;
+            break;
+        case LayerType::zero_padding1d:
+            j["padding"] = {l.edges.first, l.edges.second};
+            break;
+        case LayerType::cropping1d:
+            j["cropping"] = {l.edges.first, l.edges.second};
             break;
         default:
             break;
@@ -78,7 +100,7 @@ std::string settings_text(const LayerSpec& l) {
         case LayerType::conv1d_transpose:
             text = "k" + std::to_string(l.kernel_size) + " s" + std::to_string(l.strides);
             if (l.dilation_rate > 1) text += " d" + std::to_string(l.dilation_rate);
-            text += std::string(" ") + to_string(l.padding.kind);
+            text += " " + padding_text(l.padding);
             if (l.output_padding) text += " op" + std::to_string(*l.output_padding);
             break;
         case LayerType::max_pool1d:
@@ -88,6 +110,12 @@ std::string settings_text(const LayerSpec& l) {
             break;
         case LayerType::upsample1d:
             text = "x" + std::to_string(l.size);
+            break;
+        case LayerType::zero_padding1d:
+            text = edges_text("pad", l.edges);
+            break;
+        case LayerType::cropping1d:
+            text = edges_text("crop", l.edges);
             break;
         default:
             break;

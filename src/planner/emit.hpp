@@ -27,7 +27,8 @@ nlohmann::ordered_json config_json(const std::vector<LayerSpec>& layers, int64_t
 ConfigSpec config_spec(const std::vector<LayerSpec>& layers, int64_t in_length, int64_t in_channels,
                        int64_t out_channels);
 
-// Short settings text without filters, e.g. "k2 s2 valid", "k3 s2 d2 same op1", "p2 s2 valid", "x2".
+// Short settings text without filters, e.g. "k2 s2 valid", "k3 s2 d2 same op1", "k3 s1 pad[2,2]", "p2 s2 valid",
+// "x2", "crop[2,3]", "pad[1,1]" (zero_padding1d).
 std::string settings_text(const LayerSpec& layer);
 
 }  // namespace c1r

@@ -145,7 +145,17 @@ LayerSpec layer_spec(const Setting& s) {
             l.strides = s.stride;
             l.dilation_rate = s.dilation;
             l.padding.kind = s.padding;
+            if (s.padding == PaddingKind::explicit_pads) {
+                l.padding.left = s.pad_left;
+                l.padding.right = s.pad_right;
+            }
             if (s.output_padding >= 0) l.output_padding = s.output_padding;
+            break;
+        case LayerType::cropping1d:
+            l.edges = {-s.pad_left, -s.pad_right};
+            break;
+        case LayerType::zero_padding1d:
+            l.edges = {s.pad_left, s.pad_right};
             break;
         case LayerType::max_pool1d:
         case LayerType::avg_pool1d:

@@ -5,7 +5,10 @@
 //                way as the stride grows)
 //   evaluate     each setting's pads from the length module, its unread input steps and pad-only outputs
 //   deduplicate  settings that compute the same thing form one class, listed by its best member
-//   rank         simplest first; with --top, a bounded list that turns settings away by their rank alone
+//   rank         settings that read every input step first, then simplest; with --top, a bounded list that
+//                turns settings away by their rank alone
+// extra.cpp adds the settings the stride enumeration does not make: explicit conv1d paddings (where no named
+// padding of a kernel reaches the length), cropping1d and zero_padding1d.
 // Two-layer stacks run the same stages under branch and bound (two_layer.cpp). Every listed result is checked
 // through make_plan, which also gives its receptive field.
 #include "planner/planner.hpp"
@@ -36,8 +39,9 @@ void check_range(const std::string& flag, int64_t value, int64_t lo, int64_t hi)
 
 // Every class of single-layer settings from `in` to exactly `out` among the shapes, best member each, ranked.
 std::vector<Found> single_layers(const std::vector<LayerShape>& shapes, int64_t in, int64_t out,
-                                 Search& search) {
+                                 Search& search, const std::vector<Setting>& extras = {}) {
     std::vector<Found> found;
+    for (const Setting& s : extras) found.push_back(make_found(s));
     for (const auto& shape : shapes)
         for_each_setting(shape, in, out, out, search, [&](int64_t s, int64_t op, int64_t length) {
             found.push_back(make_found(shape, in, s, op, length));
@@ -47,24 +51,46 @@ std::vector<Found> single_layers(const std::vector<LayerShape>& shapes, int64_t 
     return found;
 }
 
+// A lower bound on a setting's first rank key (it leaves a step unread or an output step reading only padding)
+// from counts alone: M output windows of `taps` steps read at most M * taps input steps, and L input steps of a
+// transposed conv reach at most L * taps output steps. It holds for every setting of the shape.
+int64_t incomplete_bound(const LayerShape& shape, int64_t in, int64_t out) {
+    if (shape.type == LayerType::upsample1d) return 0;
+    const int64_t taps = shape.kernel;  // lengths <= 1e6, kernels <= 65536: no overflow
+    if (shape.type == LayerType::conv1d_transpose) return in * taps < out;
+    return out * taps < in;
+}
+
+// The lowest single key of a shape's settings, or of one setting before its unread steps are known.
+SingleKey key_bound(const LayerShape& shape, int64_t in, int64_t out, const Setting* base) {
+    SingleKey key = base ? single_key(*base) : weight_bound(shape.weights());
+    key[0] = std::max(key[0], incomplete_bound(shape, in, out));
+    return key;
+}
+
 // The best `top` classes of single-layer settings. Shapes come lightest first, so once the list is full most
-// settings are turned away by their weights, and most others by a bound from their pads alone (unread steps
-// taken as none) before they are built.
+// settings are turned away by their weights (and by whether they can read every step at all), and most others
+// by a bound from their pads alone (unread steps taken as none) before they are built.
 SettingList top_single_layers(const PlanQuery& q, const std::vector<LayerShape>& shapes, Search& search) {
     SettingList list(static_cast<size_t>(q.top));
     for (const auto& shape : shapes) {
         for_each_setting(shape, q.in_length, q.out_length, q.out_length, search,
                          [&](int64_t s, int64_t op, int64_t out) {
-                             if (!list.open_to(weight_bound(shape.weights()))) {
-                                 list.mark_truncated();  // heavier than every listed class: a new class
+                             if (!list.open_to(key_bound(shape, q.in_length, out, nullptr))) {
+                                 list.mark_truncated();  // ranks after every listed class: a new class
                                  return false;
                              }
                              Setting base = base_setting(shape, q.in_length, s, op, out);
-                             if (!list.open_to(rank_key(base)) && list.truncated()) return true;
+                             if (!list.open_to(key_bound(shape, q.in_length, out, &base)) && list.truncated())
+                                 return true;
                              Found f = make_found(base);
-                             list.insert(rank_key(f.setting), f.fingerprint, f.setting);
+                             list.insert(single_key(f.setting), f.fingerprint, f.setting);
                              return true;
                          });
+    }
+    for (const Setting& s : extra_settings(q, search)) {
+        Found f = make_found(s);
+        list.insert(single_key(f.setting), f.fingerprint, f.setting);
     }
     return list;
 }
@@ -72,9 +98,10 @@ SettingList top_single_layers(const PlanQuery& q, const std::vector<LayerShape>&
 }  // namespace
 
 const std::vector<LayerType>& planner_types() {
-    static const std::vector<LayerType> types{LayerType::conv1d, LayerType::conv1d_transpose,
-                                              LayerType::max_pool1d, LayerType::avg_pool1d,
-                                              LayerType::upsample1d};
+    static const std::vector<LayerType> types{LayerType::conv1d,         LayerType::conv1d_transpose,
+                                              LayerType::max_pool1d,     LayerType::avg_pool1d,
+                                              LayerType::upsample1d,     LayerType::zero_padding1d,
+                                              LayerType::cropping1d};
     return types;
 }
 
@@ -111,14 +138,16 @@ PlanResult search_plan(const PlanQuery& q) {
     std::vector<LayerShape> shapes = layer_shapes(q, std::nullopt);
 
     if (q.top == 0) {
-        int64_t settings = count_settings(shapes, q.in_length, q.out_length, search);
+        const std::vector<Setting> extras = extra_settings(q, search);
+        int64_t settings =
+            count_settings(shapes, q.in_length, q.out_length, search) + static_cast<int64_t>(extras.size());
         if (settings > kPlannerMaxListed)
             throw Error(ErrorKind::usage,
                         "plan: " + std::to_string(settings) + " settings map length " +
                             std::to_string(q.in_length) + " to " + std::to_string(q.out_length) +
                             " within these bounds, more than " + std::to_string(kPlannerMaxListed) +
                             " to list; pass --top N, or narrow --types, --max-kernel or --max-dilation");
-        for (const Found& f : single_layers(shapes, q.in_length, q.out_length, search))
+        for (const Found& f : single_layers(shapes, q.in_length, q.out_length, search, extras))
             result.candidates.push_back(finished_candidate(f.setting));
     } else {
         SettingList list = top_single_layers(q, shapes, search);

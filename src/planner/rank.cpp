@@ -1,10 +1,11 @@
 // Rank: the keys settings and stacks are ordered by, and the bounded list that keeps the best of each class.
 //
-// Single layers, simplest first: fewest weights per channel pair (kernel_size for conv types, 0 for pools and
+// Single layers: settings that read every input step first (no unread step, no output step reading only
+// padding; SPEC §6), then simplest first: fewest weights per channel pair (kernel_size for conv types, 0 for pools and
 // upsample1d), then no padding (amounts that come to zero count as none; for conv1d_transpose the crop), then
 // no dilation (SPEC §6); then, to break ties: fewer unread input steps, no output step reading only padding,
-// smaller stride, type order (conv1d, conv1d_transpose, max_pool1d, avg_pool1d, upsample1d), padding order
-// (valid, same, causal), output_padding (null first, then smaller), smaller kernel_size / pool_size / size,
+// smaller stride, type order (conv1d, conv1d_transpose, max_pool1d, avg_pool1d, upsample1d, zero_padding1d,
+// cropping1d), padding order (valid, same, causal, explicit), output_padding (null first, then smaller), smaller kernel_size / pool_size / size,
 // smaller dilation.
 //
 // Two-layer stacks rank by total weights, then the number of padded layers, then of dilated layers, then
@@ -17,7 +18,10 @@
 namespace c1r::planner_detail {
 
 RankKey rank_key(const Setting& s) {
-    int64_t padding_rank = s.padding == PaddingKind::valid ? 0 : s.padding == PaddingKind::same ? 1 : 2;
+    int64_t padding_rank = s.padding == PaddingKind::valid    ? 0
+                           : s.padding == PaddingKind::same   ? 1
+                           : s.padding == PaddingKind::causal ? 2
+                                                              : 3;  // explicit
     return {s.weights(),
             s.padded(),
             s.dilated(),
@@ -31,12 +35,21 @@ RankKey rank_key(const Setting& s) {
             s.dilation};
 }
 
-bool ranks_before(const Found& a, const Found& b) { return rank_key(a.setting) < rank_key(b.setting); }
+SingleKey single_key(const Setting& s) {
+    SingleKey key;
+    key[0] = s.unread > 0 || s.reads_only_padding;
+    RankKey rest = rank_key(s);
+    std::copy(rest.begin(), rest.end(), key.begin() + 1);
+    return key;
+}
 
-RankKey weight_bound(int64_t weights) {
-    RankKey key;
+bool ranks_before(const Found& a, const Found& b) { return single_key(a.setting) < single_key(b.setting); }
+
+SingleKey weight_bound(int64_t weights) {
+    SingleKey key;
     key.fill(kNone);
-    key[0] = weights;
+    key[0] = 0;  // it may read every input step
+    key[1] = weights;
     return key;
 }
 
@@ -98,7 +111,7 @@ std::vector<Item> TopList<Item, N>::items() const {
     return out;
 }
 
-template class TopList<Setting, std::tuple_size_v<RankKey>>;
+template class TopList<Setting, std::tuple_size_v<SingleKey>>;
 template class TopList<StackItem, std::tuple_size_v<StackKey>>;
 
 }  // namespace c1r::planner_detail

@@ -4,6 +4,7 @@
 //   dedupe.cpp     classes of settings that compute the same thing (fingerprints), of one and of two layers
 //   rank.cpp       rank keys, and the bounded list that keeps the best member of each class
 //   two_layer.cpp  branch and bound over two-layer stacks, built from the four above
+//   extra.cpp      single-layer settings outside the stride enumeration (explicit paddings, crop, zero pad)
 //   planner.cpp    the public API (planner.hpp); emit.cpp, the config writer, is not part of the search
 #pragma once
 
@@ -33,6 +34,7 @@ enum class Reduce { max, mean, one };
 
 inline bool is_conv(LayerType t) { return t == LayerType::conv1d || t == LayerType::conv1d_transpose; }
 inline bool is_pool(LayerType t) { return t == LayerType::max_pool1d || t == LayerType::avg_pool1d; }
+inline bool is_edges(LayerType t) { return t == LayerType::cropping1d || t == LayerType::zero_padding1d; }
 // Output length falls as the stride grows (conv, pools) or rises (conv1d_transpose, upsample1d).
 inline bool shrinks(LayerType t) { return t == LayerType::conv1d || is_pool(t); }
 
@@ -143,6 +145,13 @@ int64_t count_settings(const std::vector<LayerShape>& shapes, int64_t in, int64_
 std::vector<std::pair<int64_t, int64_t>> intermediate_ranges(const std::vector<LayerShape>& shapes, int64_t out,
                                                              Search& search);
 
+// ---- extra.cpp ----
+
+// Settings the stride enumeration does not make: explicit conv1d paddings where no named padding of a kernel
+// and dilation reaches the length, cropping1d and zero_padding1d (the rules are in extra.cpp). Pads set,
+// unread steps still unknown.
+std::vector<Setting> extra_settings(const PlanQuery& q, Search& search);
+
 // ---- evaluate.cpp ----
 
 // A setting with its pads from the length module; unread steps and coverage still unknown (zero).
@@ -165,10 +174,15 @@ Fingerprint stack_fingerprint(const Found& first, const Found& second, int64_t& 
 // ---- rank.cpp ----
 
 using RankKey = std::array<int64_t, 11>;
+// Simplicity alone (weights, padding, dilation, then the tie-breaks): what two-layer stacks compare layers by.
 RankKey rank_key(const Setting& s);
+// A single layer's place in the list (SPEC §6): settings that read every input step (no unread step, no
+// output step reading only padding) first, then rank_key.
+using SingleKey = std::array<int64_t, 1 + std::tuple_size_v<RankKey>>;
+SingleKey single_key(const Setting& s);
 bool ranks_before(const Found& a, const Found& b);
-// The lowest rank key of any setting with these weights.
-RankKey weight_bound(int64_t weights);
+// The lowest single key of any setting with these weights.
+SingleKey weight_bound(int64_t weights);
 
 using StackKey = std::array<int64_t, 5 + 2 * std::tuple_size_v<RankKey>>;
 StackKey stack_key(const Setting& a, const Setting& b, int64_t unread, bool reads_only_padding);
@@ -208,9 +222,9 @@ private:
     std::unordered_map<Fingerprint, Key, FingerprintHash> classes_;
     bool truncated_ = false;
 };
-using SettingList = TopList<Setting, std::tuple_size_v<RankKey>>;
+using SettingList = TopList<Setting, std::tuple_size_v<SingleKey>>;
 using StackList = TopList<StackItem, std::tuple_size_v<StackKey>>;
-extern template class TopList<Setting, std::tuple_size_v<RankKey>>;
+extern template class TopList<Setting, std::tuple_size_v<SingleKey>>;
 extern template class TopList<StackItem, std::tuple_size_v<StackKey>>;
 
 // ---- evaluate.cpp: listed results, each checked through make_plan ----

@@ -51,9 +51,8 @@ json stack_json(const Stack& s) {
 void print_table(const PlanQuery& q, const PlanResult& r, std::ostream& out) {
     const std::string lengths = fmt::format("{} -> {}", q.in_length, q.out_length);
     out << fmt::format(
-        "plan {}: {} single-layer setting{}{}, simplest first (fewest weights per channel pair, then no "
-        "padding, "
-        "then no dilation)\n",
+        "plan {}: {} single-layer setting{}{}, those that read every input step first (unread 0, no "
+        "pad-only step), then simplest (fewest weights per channel pair, then no padding, then no dilation)\n",
         lengths, r.candidates.size(), r.candidates.size() == 1 ? "" : "s",
         r.candidates_truncated ? " shown (more exist)" : "");
     if (!r.candidates.empty()) {

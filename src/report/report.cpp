@@ -418,7 +418,7 @@ nlohmann::ordered_json to_json(const RunRecord& r) {
     return out;
 }
 
-std::unique_ptr<Printer> make_printer(Format format, std::ostream& out) {
+std::unique_ptr<Printer> make_printer(Format format, std::ostream& out, CsvLayout csv) {
     switch (format) {
         case Format::table:
             return std::make_unique<TablePrinter>(out);
@@ -427,6 +427,7 @@ std::unique_ptr<Printer> make_printer(Format format, std::ostream& out) {
         case Format::jsonl:
             return std::make_unique<JsonlPrinter>(out);
         case Format::csv:
+            if (csv == CsvLayout::runs) return make_runs_csv_printer(out);
             return std::make_unique<CsvPrinter>(out);
     }
     return nullptr;

@@ -73,6 +73,8 @@ struct RunRecord {
 nlohmann::ordered_json to_json(const RunRecord& record);
 
 enum class Format { table, json, jsonl, csv };
+// What a CSV row is (SPEC §4): a layer of a run (`--csv layers`, the default) or a whole run (`--csv runs`).
+enum class CsvLayout { layers, runs };
 
 // Streams records: begin() before the first, print() as each run ends, end() after the last.
 class Printer {
@@ -83,6 +85,9 @@ public:
     virtual void end() {}
 };
 
-std::unique_ptr<Printer> make_printer(Format format, std::ostream& out);
+std::unique_ptr<Printer> make_printer(Format format, std::ostream& out, CsvLayout csv = CsvLayout::layers);
+
+// `--csv runs`: one row per run, one column per swept pointer, numeric shape columns (runs_csv.cpp).
+std::unique_ptr<Printer> make_runs_csv_printer(std::ostream& out);
 
 }  // namespace c1r

@@ -9,6 +9,7 @@
 
 #include "core/error.hpp"
 #include "model/spec.hpp"
+#include "model/sweep.hpp"
 
 namespace c1r {
 namespace {
@@ -149,24 +150,7 @@ std::vector<RunItem> collect_items(const std::vector<std::string>& paths, const 
 
 nlohmann::json RunItem::resolved() const {
     if (!base) return config;
-    nlohmann::json instance = *base;
-    for (const auto& [key, value] : point.items()) {
-        const std::string at = "/sweep" + escape_token(key);
-        bool present = false;
-        try {
-            nlohmann::json::json_pointer pointer(key);
-            present = instance.contains(pointer);
-            if (present) instance[pointer] = value;
-        } catch (const nlohmann::json::exception&) {
-            present = false;  // e.g. an array index beyond 64 bits
-        }
-        if (!present)
-            throw Error(ErrorKind::config,
-                        source + ": " + at + ": the config has no value at " + key +
-                            " to sweep (write it in the config first, e.g. with its default)",
-                        at);
-    }
-    return instance;
+    return apply_sweep_point(*base, point, source);  // defaulted layer keys are filled in (SPEC §3)
 }
 
 std::vector<RunItem> select_shard(std::vector<RunItem> items, int64_t index, int64_t count) {
