@@ -110,6 +110,7 @@ void check_against_reference(c1r::Context& context, const json& config, const c1
     network.forward();
     c1r::Tensor expected = input;
     for (size_t i = 0; i < plan.layers.size(); ++i) {
+        network.run_node(i);  // a forward pass node by node: each output is read before its buffer is reused
         expected = c1r::reference_layer(plan.layers[i], expected, weights[i], spec.data_format);
         // A conv with the next activation layer fused in never holds its own output; the next layer is
         // checked.

@@ -32,6 +32,9 @@ struct LayerUnit {
     std::string dst_layout;          // e.g. "nCw16c"
     bool reorder_before = false;     // a reorder between the producer's layout and this unit's
     bool includes_next_activation = false;  // the next (activation) node runs inside this one as a post-op
+    // Its output tensor ends up holding a later node's result (a fused activation, or an add run as the sum
+    // post-op): compare that node's output, not this one's.
+    bool holds_later_result = false;
     std::string note;                // e.g. "folded into layer 3", "fused into layer 2", shown in reports
 };
 
@@ -109,6 +112,10 @@ C1R_LAYER_KINDS(C1R_DECLARE_UNIT)
 LayerUnit build_conv(UnitContext& c);            // conv1d, conv1d_transpose
 // A conv running the next node's activation as its post-op (the network fuses an activation layer so).
 LayerUnit build_conv_fused(UnitContext& c, std::optional<ActivationSpec> fused);
+// A conv1d running a following add as its sum post-op: `dst = activation(conv(src)) + addend`. With `in_place`,
+// the destination is `addend`'s own buffer when oneDNN takes its layout (the addend is dead after the add);
+// otherwise a copy step puts the addend into a new destination first. nullopt when oneDNN has no kernel.
+std::optional<LayerUnit> build_conv_sum(UnitContext& c, const dnnl::memory& addend, bool in_place);
 LayerUnit build_depthwise(UnitContext& c);       // depthwise_conv1d, separable_conv1d
 LayerUnit build_pool(UnitContext& c);            // max_pool1d, avg_pool1d
 LayerUnit build_global_pool(UnitContext& c);     // global_max_pool1d, global_avg_pool1d

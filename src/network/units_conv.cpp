@@ -184,6 +184,48 @@ LayerUnit build_conv_fused(UnitContext& c, std::optional<ActivationSpec> fused) 
 
 LayerUnit build_conv(UnitContext& c) { return build_conv_fused(c, std::nullopt); }
 
+// Keras' conv(activation) then add is activation first: post-ops eltwise..., then sum (dst = result + dst).
+std::optional<LayerUnit> build_conv_sum(UnitContext& c, const memory& addend, bool in_place) {
+    const LayerPlan& p = c.node;
+    const auto ops = eltwise_ops(p.spec.activation);
+    if (!ops || separate_epilogue(p.spec)) return std::nullopt;
+    dnnl::post_ops post;
+    for (const auto& op : *ops) post.append_eltwise(1.0f, op.alg, op.alpha, op.beta);
+    post.append_sum(1.0f);
+    dnnl::primitive_attr attr;
+    attr.set_post_ops(post);
+    const memory::desc any_src = c.any(p.input_shape);
+    std::optional<ConvChoice> choice;
+    in_place = in_place && addend.get_desc().data_type() == c.data_type();
+    if (in_place) choice = make_conv(c, any_src, addend.get_desc(), attr);
+    if (!choice || choice->impl.rfind("ref", 0) == 0) {
+        in_place = false;
+        choice = make_conv(c, any_src, c.any(p.output_shape), attr);
+    }
+    if (!choice) return std::nullopt;
+    LayerUnit unit;
+    memory dst = in_place ? addend : memory(choice->dst, c.engine);
+    if (!in_place) {  // the addend copied (and converted) into the destination's layout first
+        dnnl::reorder::primitive_desc pd(addend, dst);
+        unit.steps.push_back({dnnl::reorder(pd), {{DNNL_ARG_FROM, addend}, {DNNL_ARG_TO, dst}}, false, {}});
+        unit.impl = "copy+";
+    }
+    unit.impl += choice->impl + "+sum";
+    memory conv_src = c.adapt(c.srcs[0], choice->src, unit);
+    std::unordered_map<int, memory> args{{DNNL_ARG_SRC, conv_src},
+                                         {DNNL_ARG_WEIGHTS, c.upload(c.weights.var("kernel"), keras_kernel_desc(p), choice->weights)},
+                                         {DNNL_ARG_DST, dst}};
+    if (has_bias(c)) {
+        memory bias(memory::desc({p.spec.filters}, dt::f32, tag::a), c.engine);
+        const auto& values = c.weights.var("bias");
+        std::memcpy(bias.get_data_handle(), values.data(), values.size() * sizeof(float));
+        args[DNNL_ARG_BIAS] = bias;
+    }
+    unit.steps.push_back({choice->primitive, std::move(args)});
+    unit.dsts = {dst};
+    return unit;
+}
+
 // DepthwiseConv1D: a grouped convolution with G = Cin, Cout/G = depth_multiplier, Cin/G = 1; Keras kernel
 // (k, Cin, M) gives w[g][m][0][t] = kernel[t][g][m]. SeparableConv1D adds a 1x1 convolution (pointwise_kernel
 // (1, Cin*M, filters)) with the bias and activation.

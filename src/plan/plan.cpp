@@ -13,14 +13,22 @@
 namespace c1r {
 namespace {
 
+std::string where(const ConfigSpec& config) { return config.source.empty() ? "" : config.source + ": "; }
+
 [[noreturn]] void fail_layer(const ConfigSpec& config, const LayerSpec& layer, size_t index, const std::string& why,
                              const std::string& key = {}) {
     std::string pointer = layer.pointer + (key.empty() ? "" : "/" + key);
     throw Error(ErrorKind::config,
-                config.source + ": " + pointer + ": layer " + std::to_string(index) +
+                where(config) + pointer + ": layer " + std::to_string(index) +
                     (layer.name.empty() || layer.auto_named ? "" : " '" + layer.name + "'") +
                     " (" + to_string(layer.type) + "): " + why,
                 pointer);
+}
+
+std::string dims_words(const std::vector<int64_t>& dims) {
+    std::string text = "(";
+    for (size_t i = 0; i < dims.size(); ++i) text += (i ? ", " : "") + std::to_string(dims[i]);
+    return text + (dims.size() == 1 ? ",)" : ")");
 }
 
 // How a node scales the distance between neighbouring output steps, in input steps.
@@ -116,10 +124,55 @@ std::vector<size_t> topological_order(const ConfigSpec& config, const std::vecto
         const LayerSpec& first = *std::find_if(config.layers.begin(), config.layers.end(),
                                                [&](const LayerSpec& l) { return waiting[&l - &config.layers[0]] > 0; });
         throw Error(ErrorKind::config,
-                    config.source + ": " + first.pointer + "/inputs: the layers form a cycle: " + names,
+                    where(config) + first.pointer + "/inputs: the layers form a cycle: " + names,
                     first.pointer + "/inputs");
     }
     return order;
+}
+
+// Bytes of a node output in memory: f32, channels rounded up to a 16-lane block.
+int64_t tensor_bytes(const Shape& s) {
+    return checked_mul(checked_mul(round_up(s.channels, 16), s.batch), checked_mul(s.length, 4));
+}
+
+// Buffer reuse (network/): a node's output lives from its producer until its last reader is done (a model
+// output until the end), then its buffer serves later nodes. A view (reshape, flatten, dropout) or a folded
+// batch normalisation shares its input's buffer and keeps it alive. Returns the most node-output bytes alive
+// at once, over the topological order: the sum of the largest set of tensors alive together.
+int64_t live_peak(const Plan& plan) {
+    const size_t count = plan.tensors.size(), n = plan.layers.size();
+    std::vector<size_t> root(count), last(count, 0);
+    for (size_t t = 0; t < count; ++t) {
+        root[t] = t;
+        const TensorInfo& info = plan.tensors[t];
+        if (info.producer < 0) continue;
+        const LayerPlan& node = plan.layers[static_cast<size_t>(info.producer)];
+        const LayerType type = node.spec.type;
+        const bool view = type == LayerType::reshape || type == LayerType::flatten || type == LayerType::dropout ||
+                          node.folded_into.has_value();
+        if (view && node.input_tensors.size() == 1) root[t] = root[static_cast<size_t>(node.input_tensors[0])];
+    }
+    for (size_t t = 0; t < count; ++t) {
+        const TensorInfo& info = plan.tensors[t];
+        size_t end = info.producer < 0 ? 0 : static_cast<size_t>(info.producer);
+        for (int r : info.readers) end = std::max(end, static_cast<size_t>(r));
+        if (std::find(plan.output_tensors.begin(), plan.output_tensors.end(), static_cast<int>(t)) !=
+            plan.output_tensors.end())
+            end = n;
+        last[root[t]] = std::max(last[root[t]], end);
+    }
+    int64_t peak = 0;
+    for (size_t i = 0; i < n; ++i) {
+        int64_t alive = 0;
+        for (size_t t = 0; t < count; ++t) {
+            const TensorInfo& info = plan.tensors[t];
+            if (root[t] != t || info.producer < 0) continue;  // views and model inputs (counted apart)
+            if (static_cast<size_t>(info.producer) <= i && i <= last[t])
+                alive = checked_add(alive, tensor_bytes(info.shape));
+        }
+        peak = std::max(peak, alive);
+    }
+    return peak;
 }
 
 }  // namespace
@@ -255,9 +308,6 @@ Plan make_plan(const ConfigSpec& config, const std::vector<Shape>& input_shapes)
             // A shared layer's repeated calls use its weights: Keras counts them once.
             if (kind.variables && s.shared_with.empty())
                 for (const Variable& v : kind.variables(layer)) layer.params = checked_add(layer.params, v.elements());
-            for (const Shape& out : layer.output_shapes)
-                bytes = checked_add(bytes, checked_mul(checked_mul(round_up(out.channels, 16), out.batch),
-                                                       checked_mul(out.length, 4)));
             bytes = checked_add(bytes, checked_mul(layer.params, 2 * 4));
             scratch = std::max(scratch, scratch_estimate(layer));
             plan.total_params = checked_add(plan.total_params, layer.params);
@@ -293,6 +343,30 @@ Plan make_plan(const ConfigSpec& config, const std::vector<Shape>& input_shapes)
             added.jump = jump[static_cast<size_t>(added.output_tensors[0])];
         }
     }
+
+    // A shared layer's further calls use its weights: they must read inputs that give the same weight shapes.
+    for (const LayerPlan& call : plan.layers) {
+        const LayerKind& kind = kind_of(call.spec.type);
+        if (call.spec.shared_with.empty() || !kind.variables) continue;
+        auto owner = std::find_if(plan.layers.begin(), plan.layers.end(), [&](const LayerPlan& l) {
+            return l.spec.name == call.spec.shared_with && l.spec.shared_with.empty();
+        });
+        if (owner == plan.layers.end()) continue;
+        const std::vector<Variable> mine = kind.variables(call), theirs = kind.variables(*owner);
+        for (size_t v = 0; v < mine.size() && v < theirs.size(); ++v)
+            if (mine[v].shape != theirs[v].shape)
+                fail_layer(config, call.spec, call.index,
+                           "calls shared layer '" + owner->spec.name + "' (built for input " +
+                               shape_text(owner->input_shape, config.data_format) + ", " + theirs[v].name + " " +
+                               dims_words(theirs[v].shape) + ") on input '" + call.input_names[0] + "' of shape " +
+                               shape_text(call.input_shape, config.data_format) + ", which needs " + mine[v].name +
+                               " " + dims_words(mine[v].shape),
+                           "inputs");
+    }
+    for (size_t k = 0; k < inputs.size(); ++k)
+        if (plan.tensors[static_cast<size_t>(plan.input_tensors[k])].readers.empty())
+            plan.warnings.push_back(where(config) + inputs[k]->pointer + ": model input '" + inputs[k]->name +
+                                    "' is not read by any layer");
 
     // Outputs: as the config names them, else the last layer.
     if (config.outputs.empty()) {
@@ -332,7 +406,8 @@ Plan make_plan(const ConfigSpec& config, const std::vector<Shape>& input_shapes)
     }
     for (int t : plan.output_tensors)  // the user-layout copy of each output
         bytes = checked_add(bytes, checked_mul(plan.tensors[static_cast<size_t>(t)].shape.elements(), 4));
-    plan.memory_bytes = checked_add(bytes, scratch);
+    plan.live_tensor_bytes = live_peak(plan);
+    plan.memory_bytes = checked_add(checked_add(bytes, plan.live_tensor_bytes), scratch);
     return plan;
 }
 

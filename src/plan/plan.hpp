@@ -32,7 +32,9 @@ struct Plan {
     std::vector<int> input_tensors, output_tensors;
     int64_t total_params = 0;
     int64_t total_flops = 0;
-    int64_t memory_bytes = 0;  // estimate: inputs, weights (user and primitive layout), outputs, scratch
+    int64_t memory_bytes = 0;  // estimate: inputs, weights (user and primitive layout), live outputs, scratch
+    int64_t live_tensor_bytes = 0;  // the most node-output bytes alive at once (buffers are reused after)
+    std::vector<std::string> warnings;  // e.g. a model input no layer reads (the runner prints them)
     bool is_chain() const;     // one input, one output, every node reading the one before
 };
 

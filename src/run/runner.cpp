@@ -9,6 +9,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <set>
 
 #include "io/csv.hpp"
@@ -89,8 +90,9 @@ struct Verification {
     std::vector<std::pair<double, double>> per_layer;  // abs, rel
 };
 
-// Runs the reference graph from the same inputs and (unfolded) weights and compares every node's outputs.
-Verification verify(const Plan& plan, const Network& network, const std::vector<Tensor>& inputs,
+// Runs the reference graph from the same inputs and (unfolded) weights and compares every node's outputs,
+// each read right after its node runs (buffers are reused once their last reader is done).
+Verification verify(const Plan& plan, Network& network, const std::vector<Tensor>& inputs,
                     const std::vector<LayerWeights>& weights, DType dtype, const Deadline& deadline) {
     Verification v;
     v.summary.tolerance = dtype == DType::bf16 ? 3e-2 : 1e-4;
@@ -102,8 +104,10 @@ Verification verify(const Plan& plan, const Network& network, const std::vector<
         for (int t : node.input_tensors) in.push_back(&tensors[static_cast<size_t>(t)]);
         std::vector<Tensor> out = reference_node(node, in, weights[i], plan.data_format);
         deadline.check();
-        // A node whose output already holds the next node's activation or folded normalisation is compared there.
-        bool absorbed = network.units()[i].includes_next_activation;
+        network.run_node(i);
+        // A node whose output already holds a later node's result (a fused activation or add) or folded
+        // normalisation is compared there.
+        bool absorbed = network.units()[i].holds_later_result;
         for (const auto& other : plan.layers) absorbed |= other.folded_into == i;
         double max_abs = 0, rel = 0;
         for (size_t k = 0; k < out.size(); ++k) {
@@ -396,6 +400,9 @@ RunRecord run_item(Context& context, const RunItem& item, const RunOverrides& ov
             }
         }
         Plan plan = make_plan(config, shapes);
+        for (const std::string& warning : plan.warnings)  // e.g. an unused model input
+            std::cerr << "conv1d-reshape: warning: " << (warning.rfind(item.source, 0) == 0 ? "" : item.source + ": ")
+                      << warning << "\n";
         record.input_source = sources[0];
         int64_t needed = plan.memory_bytes;
         if (overrides.verify)
@@ -405,7 +412,7 @@ RunRecord run_item(Context& context, const RunItem& item, const RunOverrides& ov
             throw Error(ErrorKind::config,
                         item.source + ": the run needs an estimated " + std::to_string(needed) +
                             " bytes, more than --max-memory " + std::to_string(overrides.max_memory) +
-                            " (input, weights, every layer's output and scratch space)");
+                            " (input, weights, the layer outputs alive at once and scratch space)");
 
         record.data_format = config.data_format;
         record.dtype = config.run.dtype;
@@ -532,7 +539,8 @@ RunRecord run_item(Context& context, const RunItem& item, const RunOverrides& ov
         }
 
         // The per-layer pass ran steps out of their stack order (an in-place epilogue repeatedly, say):
-        // one whole forward pass leaves every layer's output as the stack computes it, for --verify and saving.
+        // one whole forward pass leaves the model outputs as the stack computes them, for saving (--verify runs
+        // the nodes again one by one: buffers are reused, so only the model outputs outlive a whole pass).
         if (!single_step) network->forward();
 
         TimingRecord timing;
