@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "core/error.hpp"
+#include "network/cache.hpp"
 
 namespace c1r {
 namespace {
@@ -69,6 +70,12 @@ bool Context::has_native_bf16() {
 int Context::max_threads() { return omp_get_num_procs(); }
 
 void Context::set_threads(int threads) { omp_set_num_threads(threads); }
+
+void clear_primitive_cache() {
+    const int capacity = dnnl::get_primitive_cache_capacity();
+    dnnl::set_primitive_cache_capacity(0);  // evicts everything
+    dnnl::set_primitive_cache_capacity(capacity);
+}
 
 Network::Network(Context& context, const Plan& plan, const std::vector<LayerWeights>& weights, DType dtype)
     : context_(context), plan_(plan), dtype_(dtype) {
