@@ -1,17 +1,15 @@
 // `conv1d-reshape [--config] x.json ...`: collect runs, run each, stream the reports, pick the exit code.
 #include "cli/cmd_run.hpp"
 
-#include <fmt/format.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <chrono>
-#include <cstdio>
 #include <filesystem>
 #include <iostream>
 #include <limits>
 
 #include "cli/flags.hpp"
+#include "cli/progress.hpp"
 #include "core/error.hpp"
 #include "core/interrupt.hpp"
 #include "run/batch.hpp"
@@ -19,29 +17,13 @@
 namespace c1r {
 namespace {
 
-// A progress line on a terminal only: done/total, current config, elapsed and time left.
-class Progress {
-public:
-    Progress(size_t total, bool enabled) : total_(total), enabled_(enabled && total > 1 && isatty(STDERR_FILENO)) {}
-    void update(size_t done, const std::string& current) {
-        if (!enabled_) return;
-        double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-        std::string name = current.size() > 40 ? "..." + current.substr(current.size() - 37) : current;
-        const double per_run = elapsed / static_cast<double>(std::max<size_t>(done, 1));
-        const std::string left = done ? fmt::format("~{:.1f}s left", per_run * static_cast<double>(total_ - done))
-                                      : "estimating time left";
-        fmt::print(stderr, "\r\033[K[{}/{}] {}  {:.1f}s elapsed, {}", done, total_, name, elapsed, left);
-        std::fflush(stderr);
-    }
-    void finish() {
-        if (enabled_) fmt::print(stderr, "\r\033[K");
-    }
-
-private:
-    size_t total_;
-    bool enabled_;
-    std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
-};
+// --save-output takes .npy or .csv: anything else is refused before any run starts.
+void check_save_extension(const std::string& entry) {
+    const std::string ext = lower_extension(entry);
+    if (ext != ".npy" && ext != ".csv")
+        throw Error(ErrorKind::usage, "--save-output " + entry + ": unknown file type \"" + ext +
+                                          "\" (expected .npy, float32, or .csv, one row per step)");
+}
 
 }  // namespace
 
@@ -83,8 +65,13 @@ void setup_run(CLI::App& app, RunOptions& o) {
            std::vector<std::pair<std::string, DType>>{{"f32", DType::f32}, {"bf16", DType::bf16}})
         ->type_name("TEXT");
     app.add_option("--save-output", o.save_outputs,
-                   "Write the model's output as float32 .npy; NAME=FILE.npy for one of several outputs (repeatable)")
-        ->type_name("[NAME=]FILE.npy");
+                   "Write the model's output as float32 .npy, or .csv (one row per step, batch 1); NAME=FILE for one "
+                   "of several outputs (repeatable)")
+        ->type_name("[NAME=]FILE");
+    app.add_option("--save-weights", o.overrides.save_weights_dir,
+                   "Write the weights the run used as DIR/<layer name>/<variable>.npy (Keras layout, what --weights "
+                   "reads); with --dry-run, without running")
+        ->type_name("DIR");
     app.add_flag("--verify", o.overrides.verify, "Compare every layer with the reference implementation");
     app.add_flag("--dry-run", o.overrides.dry_run, "Shapes, params, FLOPs, receptive field only; no oneDNN");
     app.add_option("--batch", o.batch, "Batch size for a Keras model's None batch")
@@ -121,6 +108,7 @@ int run_configs(RunOptions o) {
         else ov.more_inputs.push_back(o.inputs[k]);
     }
     for (size_t k = 0; k < o.save_outputs.size(); ++k) {
+        check_save_extension(o.save_outputs[k]);
         if (k == 0) ov.save_output = o.save_outputs[0];
         else ov.more_outputs.push_back(o.save_outputs[k]);
     }
@@ -143,6 +131,9 @@ int run_configs(RunOptions o) {
     if (!ov.save_output.empty() && items.size() > 1)
         throw Error(ErrorKind::usage, "--save-output takes one run, but " + std::to_string(items.size()) +
                                           " runs were given (sweep points count as runs)");
+    if (!ov.save_weights_dir.empty() && items.size() > 1)
+        throw Error(ErrorKind::usage, "--save-weights takes one run, but " + std::to_string(items.size()) +
+                                          " runs were given (sweep points count as runs)");
     if (ov.dtype == DType::bf16 && !Context::has_native_bf16() && !o.quiet)
         std::cerr << "conv1d-reshape: warning: this CPU (" << Context::cpu_isa()
                   << ") has no native bf16; oneDNN emulates it, slower than f32\n";
@@ -150,7 +141,12 @@ int run_configs(RunOptions o) {
     Context context;
     auto printer = make_printer(o.format, std::cout, o.csv.value_or(CsvLayout::layers));
     printer->begin();
-    Progress progress(items.size(), !o.quiet);
+    // The time left is estimated from each run's work (its FLOPs times its passes), planned only for a terminal.
+    const bool show_progress = !o.quiet && items.size() > 1 && isatty(STDERR_FILENO);
+    std::vector<double> work(items.size(), 1.0);
+    if (show_progress)
+        for (size_t i = 0; i < items.size(); ++i) work[i] = estimated_work(items[i], ov);
+    Progress progress(std::move(work), show_progress);
     int exit = kExitOk;
     install_interrupt_handlers();
     for (size_t i = 0; i < items.size(); ++i) {

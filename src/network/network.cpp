@@ -11,6 +11,7 @@
 #include <optional>
 
 #include "core/error.hpp"
+#include "network/cache.hpp"
 
 namespace c1r {
 namespace {
@@ -130,6 +131,12 @@ NetworkOptions NetworkOptions::from_environment() {
     const char* fuse = std::getenv("C1R_FUSE_SUM");
     if (fuse && std::string(fuse) == "0") options.fuse_sum = false;
     return options;
+}
+
+void clear_primitive_cache() {
+    const int capacity = dnnl::get_primitive_cache_capacity();
+    dnnl::set_primitive_cache_capacity(0);  // evicts everything
+    dnnl::set_primitive_cache_capacity(capacity);
 }
 
 Network::Network(Context& context, const Plan& plan, const std::vector<LayerWeights>& weights, DType dtype,

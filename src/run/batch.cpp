@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <charconv>
 #include <filesystem>
+#include <iterator>
 
 #include "core/error.hpp"
 #include "model/spec.hpp"
@@ -138,12 +139,12 @@ std::vector<RunItem> collect_items(const std::vector<std::string>& paths, const 
                                  Error(ErrorKind::input, path + ": folder holds no *.json configs")});
             for (const auto& file : files) {
                 auto more = items_of_file(file, keras);
-                items.insert(items.end(), more.begin(), more.end());
+                items.insert(items.end(), std::make_move_iterator(more.begin()), std::make_move_iterator(more.end()));
             }
             continue;
         }
         auto more = items_of_file(path, keras);
-        items.insert(items.end(), more.begin(), more.end());
+        items.insert(items.end(), std::make_move_iterator(more.begin()), std::make_move_iterator(more.end()));
     }
     return items;
 }

@@ -1,4 +1,5 @@
 // Runs one config: input, plan, weights, oneDNN execution, timing, verification; the result is a RunRecord.
+// The stages are declared in run/stages.hpp.
 #pragma once
 
 #include <memory>
@@ -25,6 +26,7 @@ struct RunOverrides {
     std::vector<std::string> more_inputs;   // NAME=FILE for further model inputs
     std::vector<std::string> more_outputs;  // NAME=FILE for further model outputs
     std::string weights_dir;               // --weights DIR
+    std::string save_weights_dir;          // --save-weights DIR
     bool verify = false;
     bool dry_run = false;
     std::optional<int64_t> batch, length;
@@ -63,6 +65,13 @@ std::vector<LayerWeights> load_weights(const Plan& plan, uint64_t seed, const st
 
 // Runs one item. Errors of the item itself come back inside the record (record.error), never as exceptions.
 RunRecord run_item(Context& context, const RunItem& item, const RunOverrides& overrides);
+
+// A run's work for the progress line's time left: FLOPs times forward passes plus a fixed cost per run (1 per
+// run under --dry-run); -1 when it is not known without reading input files, or the item fails.
+double estimated_work(const RunItem& item, const RunOverrides& overrides);
+
+// A path's extension in lower case, with its dot: ".npy"; "" when it has none.
+std::string lower_extension(const std::string& path);
 
 // Default --max-memory: a safe share of physical memory.
 int64_t default_max_memory();
