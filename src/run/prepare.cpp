@@ -1,9 +1,9 @@
 // Stage "prepare" of a run: the config with the command line's overrides, its inputs and the plan, checked
 // against --max-memory before anything is allocated.
-#include <iostream>
 #include <algorithm>
 #include <cctype>
 #include <filesystem>
+#include <iostream>
 
 #include "core/error.hpp"
 #include "core/math.hpp"
