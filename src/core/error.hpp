@@ -13,10 +13,25 @@ enum class ErrorKind {
     runtime,  // anything else: oneDNN failures, --verify over tolerance (exit 1)
 };
 
+// The one place a located message is composed: "source: place: message", leaving out an empty source or
+// place. The place is a JSON pointer, an HDF5 path, a zip entry, "line 3, column 2": whatever finds the spot.
+inline std::string located(const std::string& source, const std::string& place, const std::string& message) {
+    std::string out = source.empty() ? "" : source + ": ";
+    if (!place.empty()) out += place + ": ";
+    return out + message;
+}
+
 class Error : public std::runtime_error {
 public:
     Error(ErrorKind kind, const std::string& message, std::string pointer = {})
         : std::runtime_error(message), kind_(kind), pointer_(std::move(pointer)) {}
+
+    // An error at a place in a file: located(source, place, message); a JSON pointer place is also kept as
+    // pointer() for callers that report it apart.
+    static Error at(ErrorKind kind, const std::string& source, const std::string& place, const std::string& message,
+                    bool place_is_pointer = true) {
+        return Error(kind, located(source, place, message), place_is_pointer ? place : std::string());
+    }
 
     ErrorKind kind() const { return kind_; }
     // JSON pointer into the config that the error is about; empty when none.

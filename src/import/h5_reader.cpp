@@ -219,7 +219,7 @@ std::string Reader::place_text(const std::string& place) const {
 
 void Reader::fail(const std::string& place, const std::string& why) const {
     const std::string at = place_text(place);
-    throw Error(ErrorKind::input, where_ + ": " + (at.empty() ? "" : at + ": ") + why);
+    throw Error::at(ErrorKind::input, where_, at, why, false);
 }
 
 Reader Reader::open_file(const std::string& path, const std::string& where) {

@@ -174,7 +174,7 @@ public:
     }
 
     [[noreturn]] void fail(const std::string& pointer, const std::string& why) const {
-        throw Error(ErrorKind::config, source_ + ": " + pointer + ": " + why, pointer);
+        throw Error::at(ErrorKind::config, source_, pointer, why);
     }
 
 private:

@@ -36,7 +36,7 @@ inline constexpr char kHdf5Signature[] = "\x89HDF\r\n\x1a\n";
 using h5::printable;
 
 [[noreturn]] inline void fail(const std::string& where, const std::string& place, const std::string& why) {
-    throw Error(ErrorKind::input, where + ": " + (place.empty() ? "" : place + ": ") + why);
+    throw Error::at(ErrorKind::input, where, place, why, false);
 }
 
 inline std::string in_quotes(const std::string& name) { return "'" + printable(name) + "'"; }

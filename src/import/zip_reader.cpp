@@ -64,8 +64,7 @@ ZipReader::ZipReader(const std::string& path, const std::string& where)
 }
 
 void ZipReader::fail(const std::string& entry, const std::string& why) const {
-    throw Error(ErrorKind::input,
-                where_ + ": " + (entry.empty() ? "" : "zip entry " + in_quotes(entry) + ": ") + why);
+    throw Error::at(ErrorKind::input, where_, entry.empty() ? "" : "zip entry " + in_quotes(entry), why, false);
 }
 
 bool ZipReader::has(const std::string& name) const {

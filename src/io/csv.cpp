@@ -22,7 +22,7 @@ constexpr std::string_view kBom{"\xEF\xBB\xBF"};
 constexpr size_t kSnippetMax = 40;
 
 [[noreturn]] void fail(const std::string& path, const std::string& what) {
-    throw Error(ErrorKind::input, path + ": " + what);
+    throw Error::at(ErrorKind::input, path, "", what);
 }
 
 // Cells are untrusted text: keep messages on one line and short.

@@ -29,7 +29,7 @@ constexpr size_t kChunkBytes = size_t{1} << 16;
 constexpr size_t kSnippetMax = 40;
 
 [[noreturn]] void fail(const std::string& path, const std::string& what, ErrorKind kind = ErrorKind::input) {
-    throw Error(kind, path + ": " + what);
+    throw Error::at(kind, path, "", what);
 }
 
 std::string errno_text(int err) { return std::strerror(err); }

@@ -45,7 +45,7 @@ public:
     }
 
     [[noreturn]] void fail(const std::string& pointer, const std::string& why) const {
-        throw Error(ErrorKind::config, source_ + ": " + (pointer.empty() ? "" : pointer + ": ") + why, pointer);
+        throw Error::at(ErrorKind::config, source_, pointer, why);
     }
 
     // A missing key is often a misspelt one: name what the object does have.

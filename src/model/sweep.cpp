@@ -60,7 +60,7 @@ json apply_sweep_point(const json& base, const json& point, const std::string& s
     for (const auto& [pointer, value] : missing) {
         const std::string at = "/sweep" + escape_token(pointer);
         auto fail = [&](const std::string& why) {
-            throw Error(ErrorKind::config, source + ": " + at + ": the config has no value at " + pointer + why, at);
+            throw Error::at(ErrorKind::config, source, at, "the config has no value at " + pointer + why);
         };
         auto target = layer_key(pointer);
         if (!target || !config.contains("layers") || !config["layers"].is_array() ||

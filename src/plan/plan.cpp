@@ -13,16 +13,13 @@
 namespace c1r {
 namespace {
 
-std::string where(const ConfigSpec& config) { return config.source.empty() ? "" : config.source + ": "; }
-
 [[noreturn]] void fail_layer(const ConfigSpec& config, const LayerSpec& layer, size_t index, const std::string& why,
                              const std::string& key = {}) {
     std::string pointer = layer.pointer + (key.empty() ? "" : "/" + key);
-    throw Error(ErrorKind::config,
-                where(config) + pointer + ": layer " + std::to_string(index) +
-                    (layer.name.empty() || layer.auto_named ? "" : " '" + layer.name + "'") +
-                    " (" + to_string(layer.type) + "): " + why,
-                pointer);
+    throw Error::at(ErrorKind::config, config.source, pointer,
+                    "layer " + std::to_string(index) +
+                        (layer.name.empty() || layer.auto_named ? "" : " '" + layer.name + "'") + " (" +
+                        to_string(layer.type) + "): " + why);
 }
 
 std::string dims_words(const std::vector<int64_t>& dims) {
@@ -123,9 +120,8 @@ std::vector<size_t> topological_order(const ConfigSpec& config, const std::vecto
             if (waiting[i] > 0) names += (names.empty() ? "" : ", ") + ("'" + config.layers[i].name + "'");
         const LayerSpec& first = *std::find_if(config.layers.begin(), config.layers.end(),
                                                [&](const LayerSpec& l) { return waiting[&l - &config.layers[0]] > 0; });
-        throw Error(ErrorKind::config,
-                    where(config) + first.pointer + "/inputs: the layers form a cycle: " + names,
-                    first.pointer + "/inputs");
+        throw Error::at(ErrorKind::config, config.source, first.pointer + "/inputs",
+                        "the layers form a cycle: " + names);
     }
     return order;
 }
@@ -365,8 +361,8 @@ Plan make_plan(const ConfigSpec& config, const std::vector<Shape>& input_shapes)
     }
     for (size_t k = 0; k < inputs.size(); ++k)
         if (plan.tensors[static_cast<size_t>(plan.input_tensors[k])].readers.empty())
-            plan.warnings.push_back(where(config) + inputs[k]->pointer + ": model input '" + inputs[k]->name +
-                                    "' is not read by any layer");
+            plan.warnings.push_back(located(config.source, inputs[k]->pointer,
+                                            "model input '" + inputs[k]->name + "' is not read by any layer"));
 
     // Outputs: as the config names them, else the last layer.
     if (config.outputs.empty()) {

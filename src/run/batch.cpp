@@ -73,7 +73,7 @@ std::vector<RunItem> expand_sweep(const std::string& source, const nlohmann::jso
                                   const std::vector<std::string>& key_order) {
     const nlohmann::json& sweep = config["sweep"];
     auto fail = [&](const std::string& pointer, const std::string& why) {
-        throw Error(ErrorKind::config, source + ": " + pointer + ": " + why, pointer);
+        throw Error::at(ErrorKind::config, source, pointer, why);
     };
     if (!sweep.is_object() || sweep.empty())
         fail("/sweep", "expected an object of JSON pointer -> list of values, e.g. {\"/layers/0/kernel_size\": [2, 3]}");

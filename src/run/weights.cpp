@@ -86,12 +86,10 @@ std::vector<LayerWeights> load_weights(const Plan& plan, uint64_t seed, const st
             if (!known.count(name)) {
                 std::string names;
                 for (const auto& k : known) names += (names.empty() ? "" : ", ") + k;
-                throw Error(ErrorKind::config,
-                            source + ": " + s.pointer + "/weights/" + name + ": layer " +
-                                std::to_string(layer.index) + " (" + to_string(s.type) +
-                                ") has no variable \"" + name + "\"" +
-                                (names.empty() ? " (it has no weights)" : " (its variables: " + names + ")"),
-                            s.pointer + "/weights/" + name);
+                throw Error::at(ErrorKind::config, source, s.pointer + "/weights/" + name,
+                                "layer " + std::to_string(layer.index) + " (" + to_string(s.type) +
+                                    ") has no variable \"" + name + "\"" +
+                                    (names.empty() ? " (it has no weights)" : " (its variables: " + names + ")"));
             }
         all.push_back(std::move(w));
     }
