@@ -22,7 +22,7 @@ build_dir=${BUILD_DIR:-build-fuzz}
 jobs=${JOBS:-1}
 per_input_timeout=${FUZZ_TIMEOUT:-10}
 rss_mb=${FUZZ_RSS_MB:-2048}
-all_targets=(fuzz_config fuzz_config_struct fuzz_keras fuzz_npy fuzz_csv fuzz_plan fuzz_sweep fuzz_keras_h5 fuzz_keras_zip)
+all_targets=(fuzz_config fuzz_config_struct fuzz_keras fuzz_npy fuzz_csv fuzz_plan fuzz_sweep fuzz_keras_h5 fuzz_keras_zip fuzz_onnx)
 targets=("$@")
 [ ${#targets[@]} -eq 0 ] && targets=("${all_targets[@]}")
 for t in "${targets[@]}"; do

@@ -10,18 +10,19 @@ build_type=${BUILD_TYPE:-Release}
 jobs=${JOBS:-2}
 
 # oneDNN's CMake package looks for OpenCL (Debian builds it with the OpenCL GPU runtime): ocl-icd-opencl-dev.
-packages=(libdnnl-dev ocl-icd-opencl-dev libcli11-dev nlohmann-json3-dev libfmt-dev catch2 cmake g++ make libhdf5-dev libzip-dev)
+packages=(libdnnl-dev ocl-icd-opencl-dev libcli11-dev nlohmann-json3-dev libfmt-dev catch2 cmake g++ make libhdf5-dev libzip-dev libonnx-dev libprotobuf-dev)
 mode=build
 for arg in "$@"; do
   case "$arg" in
     example|test|build|deps) mode=$arg ;;
     # Optional tools: fixtures (torch, numpy), plots, benchmarks, sharding, fuzzing.
-    --with-tools) packages+=(python3-numpy python3-torch python3-matplotlib hyperfine parallel jq clang libclang-rt-14-dev) ;;
+    --with-tools) packages+=(python3-numpy python3-torch python3-onnx python3-matplotlib hyperfine parallel jq clang libclang-rt-14-dev) ;;
     *) echo "setup.sh: unknown argument '$arg' (expected example, test, build, deps or --with-tools)" >&2; exit 2 ;;
   esac
 done
 # The full test run builds the fuzz targets and runs the plot, GNU Parallel and comma-locale tests.
-[ "$mode" = test ] && packages+=(clang libclang-rt-14-dev python3-matplotlib python3-numpy parallel locales)
+# libonnx-testdata: ONNX's own backend node tests, run by tests/test_onnx_peer.cpp.
+[ "$mode" = test ] && packages+=(clang libclang-rt-14-dev python3-matplotlib python3-numpy parallel locales libonnx-testdata)
 
 missing=()
 for p in "${packages[@]}"; do

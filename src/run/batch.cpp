@@ -2,6 +2,7 @@
 #include "run/batch.hpp"
 
 #include "import/keras_file.hpp"
+#include "import/onnx.hpp"
 
 #include <algorithm>
 #include <charconv>
@@ -41,6 +42,12 @@ std::vector<std::string> sweep_keys_in_written_order(const std::string& text) {
 std::vector<RunItem> items_of_file(const std::string& path, const KerasImportOptions& keras) {
     const std::string source = source_name(path);
     try {
+        if (path != "-" && is_onnx_model_file(path)) {  // ONNX (torch.onnx.export): graph + initializer weights
+            OnnxModelFile file = read_onnx_model_file(path, source, keras.batch);
+            RunItem item{source, file.config, nullptr, name_of(file.config), std::nullopt};
+            item.weights = std::make_shared<const NamedWeights>(std::move(file.weights));
+            return {item};
+        }
         if (path != "-" && is_keras_model_file(path)) {  // .h5, .keras, or a TF.js model.json with shards
             KerasModelFile file = read_keras_model_file(path);
             if (file.model.is_null())

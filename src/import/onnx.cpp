@@ -1,0 +1,602 @@
+// ONNX → config: the values and their axes, the helpers the operator mappings share, the driver, and the
+// shape-only operators (Transpose, Reshape, Flatten, Squeeze, Unsqueeze, Concat, Slice, Gather, Identity).
+#include "import/onnx.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "core/error.hpp"
+#include "import/onnx_lower.hpp"
+
+namespace c1r {
+namespace onnx_import {
+
+Lowerer::Lowerer(const OnnxGraph& g, std::string src, std::optional<int64_t> batch)
+    : graph(g), source(std::move(src)), batch_(batch) {
+    for (const auto& n : graph.nodes) {
+        for (const auto& i : n.inputs)
+            if (!i.empty()) ++readers_[i];
+        for (const auto& o : n.outputs)
+            if (!o.empty()) producers_[o] = &n;
+    }
+    for (const auto& o : graph.outputs) {
+        model_outputs_.insert(o.name);
+        ++readers_[o.name];
+    }
+}
+
+int64_t Lowerer::norm_axis(int64_t axis, size_t rank) {
+    int64_t r = static_cast<int64_t>(rank);
+    if (axis < -r || axis >= r) throw Unsupported{"axis " + std::to_string(axis) + " is outside a rank-" + std::to_string(r) + " tensor"};
+    return axis < 0 ? axis + r : axis;
+}
+
+const Value& Lowerer::in(const OnnxNode& n, size_t k) const {
+    if (!has(n, k)) throw Unsupported{"input " + std::to_string(k) + " is missing"};
+    auto it = values_.find(n.inputs[k]);
+    if (it == values_.end()) throw Unsupported{"input \"" + n.inputs[k] + "\" has no value"};
+    return it->second;
+}
+const Value& Lowerer::tensor_in(const OnnxNode& n, size_t k) const {
+    const Value& v = in(n, k);
+    if (v.is_const) throw Unsupported{"input " + std::to_string(k) + " is a constant where a tensor of the model is expected"};
+    return v;
+}
+const Value& Lowerer::const_in(const OnnxNode& n, size_t k) const {
+    const Value& v = in(n, k);
+    if (!v.is_const) throw Unsupported{"input " + std::to_string(k) + " (\"" + n.inputs[k] + "\") must be a constant"};
+    return v;
+}
+bool Lowerer::used(const OnnxNode& n, size_t k) const {
+    return k < n.outputs.size() && !n.outputs[k].empty() && readers(n.outputs[k]) > 0;
+}
+int Lowerer::readers(const std::string& value) const {
+    auto it = readers_.find(value);
+    return it == readers_.end() ? 0 : it->second;
+}
+const OnnxNode* Lowerer::producer(const std::string& value) const {
+    auto it = producers_.find(value);
+    return it == producers_.end() ? nullptr : it->second;
+}
+
+int64_t Lowerer::attr_i(const OnnxNode& n, const std::string& name, int64_t fallback) const {
+    auto it = n.attrs.find(name);
+    return it != n.attrs.end() && it->second.kind == OnnxAttr::Kind::i ? it->second.i : fallback;
+}
+double Lowerer::attr_f(const OnnxNode& n, const std::string& name, double fallback) const {
+    auto it = n.attrs.find(name);
+    return it != n.attrs.end() && it->second.kind == OnnxAttr::Kind::f ? it->second.f : fallback;
+}
+std::string Lowerer::attr_s(const OnnxNode& n, const std::string& name, const std::string& fallback) const {
+    auto it = n.attrs.find(name);
+    return it != n.attrs.end() && it->second.kind == OnnxAttr::Kind::s ? it->second.s : fallback;
+}
+std::vector<int64_t> Lowerer::attr_ints(const OnnxNode& n, const std::string& name, std::vector<int64_t> fallback) const {
+    auto it = n.attrs.find(name);
+    return it != n.attrs.end() && it->second.kind == OnnxAttr::Kind::ints ? it->second.ints : fallback;
+}
+void Lowerer::only_attrs(const OnnxNode& n, const std::set<std::string>& known) const {
+    for (const auto& [name, _] : n.attrs)
+        if (!known.count(name)) throw Unsupported{"attribute " + name + " is not supported"};
+}
+
+std::string Lowerer::unique(std::string name) {
+    if (name.empty()) name = "node";
+    std::string candidate = name;
+    for (int k = 2; names_.count(candidate); ++k) candidate = name + "_" + std::to_string(k);
+    names_.insert(candidate);
+    return candidate;
+}
+
+std::string Lowerer::add_layer(const OnnxNode& n, json layer, const std::vector<std::string>& inputs,
+                               const std::string& suffix) {
+    std::string name = unique(n.name + suffix);
+    json entry = {{"name", name}};
+    entry.update(layer);
+    entry["inputs"] = inputs;
+    layers_.push_back(std::move(entry));
+    return name;
+}
+
+void Lowerer::add_weight(const std::string& layer, const std::string& var, std::vector<int64_t> shape,
+                         std::vector<float> values) {
+    weights_[layer][var] = WeightArray{std::move(shape), std::move(values)};
+}
+
+void Lowerer::set_tensor(const std::string& name, const std::string& ref, std::vector<int64_t> dims, std::string roles,
+                         int rank) {
+    Value v;
+    v.ref = ref;
+    v.dims = std::move(dims);
+    v.roles = std::move(roles);
+    v.rank = rank;
+    values_[name] = std::move(v);
+}
+
+void Lowerer::set_const(const std::string& name, std::vector<int64_t> dims, std::vector<double> data, bool integer) {
+    Value v;
+    v.is_const = true;
+    v.dims = std::move(dims);
+    v.data = std::move(data);
+    v.integer = integer;
+    values_[name] = std::move(v);
+}
+
+Value Lowerer::canonical(const OnnxNode& n, const Value& v, bool rank3) {
+    if (v.is_const) throw Unsupported{"a constant where a tensor of the model is expected"};
+    if (v.roles.find('D') != std::string::npos)
+        throw Unsupported{"reads a bidirectional RNN output before its direction axis is merged into the features"};
+    if (v.dims.empty() || v.roles[0] != 'B')
+        throw Unsupported{"needs the batch axis first; this tensor's axes are (" + v.roles + ") in our terms"};
+    if (v.dims.size() != 2 && v.dims.size() != 3)
+        throw Unsupported{"reads a rank-" + std::to_string(v.dims.size()) + " tensor (rank 2 or 3 is supported)"};
+    if (rank3 && v.dims.size() != 3) throw Unsupported{"expects an (N, C, L) input, got rank " + std::to_string(v.dims.size())};
+    std::string stripped;
+    for (char r : v.roles)
+        if (r != '1') stripped += r;
+    Value out = v;
+    if (stripped == "BLC") {  // our channels are the later ONNX axis: swap our axes
+        out.ref = add_layer(n, {{"type", "permute"}, {"dims", {2, 1}}}, {v.ref}, "/permute");
+        for (char& r : out.roles) r = r == 'L' ? 'C' : r == 'C' ? 'L' : r;
+    } else if (stripped != "BCL" && stripped != "BC") {
+        throw Unsupported{"cannot map its input's axes (" + v.roles + ")"};
+    }
+    const bool same = (v.dims.size() == 3 && out.roles == "BCL" && out.rank == 3) ||
+                      (v.dims.size() == 2 && out.roles == "BC" && out.rank == 2);
+    if (!same) {  // size-1 axes differ: our tensor holds the same values in the same order; reshape it
+        std::vector<int64_t> target(v.dims.begin() + 1, v.dims.end());
+        out.ref = add_layer(n, {{"type", "reshape"}, {"target_shape", target}}, {out.ref}, "/reshape");
+        out.rank = static_cast<int>(v.dims.size());
+        out.roles = v.dims.size() == 3 ? "BCL" : "BC";
+    }
+    return out;
+}
+
+bool Lowerer::direct(const Value& v) {
+    return !v.is_const && (v.dims.size() == 2 || v.dims.size() == 3) && static_cast<int>(v.dims.size()) == v.rank &&
+           v.roles[0] == 'B' && v.roles.find('1') == std::string::npos && v.roles.find('D') == std::string::npos;
+}
+
+Value Lowerer::channels_at(const OnnxNode& n, const Value& v, int64_t axis) {
+    Value c = direct(v) ? v : canonical(n, v);
+    axis = norm_axis(axis, c.dims.size());
+    if (axis == 0) throw Unsupported{"works on the batch axis"};
+    if (c.roles[static_cast<size_t>(axis)] == 'C') return c;
+    Value out = c;  // axis is our length: swap
+    out.ref = add_layer(n, {{"type", "permute"}, {"dims", {2, 1}}}, {c.ref}, "/permute_in");
+    for (char& r : out.roles) r = r == 'L' ? 'C' : r == 'C' ? 'L' : r;
+    return out;
+}
+
+void Lowerer::add_inputs(json& config) {
+    json inputs = json::object();
+    for (const auto& i : graph.inputs) {
+        if (!i.has_shape) throw Error(ErrorKind::config, source + ": input \"" + i.name + "\": has no shape");
+        std::vector<int64_t> dims = i.dims;
+        if (dims.size() != 2 && dims.size() != 3)
+            throw Error(ErrorKind::config, source + ": input \"" + i.name + "\": rank " + std::to_string(dims.size()) +
+                                               " is not supported ((N, C, L) or (N, F))");
+        if (dims[0] < 0) dims[0] = batch_.value_or(1);
+        for (size_t k = 0; k < dims.size(); ++k)
+            if (dims[k] < 1)
+                throw Error(ErrorKind::config, source + ": input \"" + i.name + "\": dimension " + std::to_string(k) +
+                                                   " is " + (dims[k] < 0 ? "symbolic" : "0") +
+                                                   "; export the model with fixed lengths (no dynamic_axes but the batch)");
+        if (names_.count(i.name)) throw Error(ErrorKind::config, source + ": input \"" + i.name + "\": named twice");
+        names_.insert(i.name);
+        inputs[i.name] = {{"shape", dims}};
+        set_tensor(i.name, i.name, dims, dims.size() == 3 ? "BCL" : "BC", static_cast<int>(dims.size()));
+    }
+    if (inputs.empty()) throw Error(ErrorKind::config, source + ": the graph has no input besides its initializers");
+    config["inputs"] = inputs;
+}
+
+void Lowerer::lower(const OnnxNode& n) {
+    if (!n.domain.empty() && n.domain != "ai.onnx") throw Unsupported{"domain " + n.domain + " is not supported"};
+    if (n.outputs.empty() || n.outputs[0].empty()) throw Unsupported{"has no output"};
+    if (n.inputs.empty() && n.op != "Constant") throw Unsupported{"has no input"};
+    bool all_const = !n.inputs.empty() || n.op == "Constant";
+    for (size_t k = 0; k < n.inputs.size(); ++k)
+        if (has(n, k) && !in(n, k).is_const) all_const = false;
+    if (n.op == "Shape") {
+        const Value& v = in(n, 0);
+        int64_t r = static_cast<int64_t>(v.dims.size());
+        int64_t start = attr_i(n, "start", 0), end = attr_i(n, "end", r);
+        if (start < 0) start += r;
+        if (end < 0) end += r;
+        start = std::clamp<int64_t>(start, 0, r);
+        end = std::clamp<int64_t>(end, start, r);
+        std::vector<double> d(v.dims.begin() + start, v.dims.begin() + end);
+        set_const(n.outputs[0], {end - start}, d, true);
+        return;
+    }
+    if (all_const && fold_constant(*this, n)) return;
+    if (lower_shape_op(*this, n) || lower_layer_op(*this, n) || lower_rnn_op(*this, n)) return;
+    throw Unsupported{"operator not supported"};
+}
+
+std::pair<json, NamedWeights> Lowerer::run() {
+    json config = json::object();
+    config["data_format"] = "channels_first";
+    add_inputs(config);
+    for (const auto& [name, t] : graph.initializers)
+        if (!values_.count(name)) set_const(name, t.dims, t.values, t.integer);
+    std::vector<std::string> problems;
+    // Constants first (they read nothing): patterns that look ahead (F.gelu's erf form) then see their values.
+    std::vector<const OnnxNode*> order;
+    for (const auto& n : graph.nodes)
+        if (n.op == "Constant" && n.inputs.empty()) order.push_back(&n);
+    for (const auto& n : graph.nodes)
+        if (!(n.op == "Constant" && n.inputs.empty())) order.push_back(&n);
+    for (const OnnxNode* np : order) {
+        const OnnxNode& n = *np;
+        if (skipped_.count(n.index)) continue;
+        bool poisoned = false;
+        for (const auto& i : n.inputs) poisoned = poisoned || poisoned_.count(i);
+        try {
+            if (poisoned) throw Unsupported{""};
+            lower(n);
+            for (const auto& o : n.outputs)
+                if (!o.empty() && !values_.count(o) && readers(o) > 0)
+                    throw Unsupported{"output \"" + o + "\" is not supported"};
+        } catch (const Unsupported& u) {
+            if (!u.why.empty() || !poisoned) problems.push_back("node " + n.name + " (" + n.op + "): " + u.why);
+            for (const auto& o : n.outputs) poisoned_.insert(o);
+        } catch (const std::exception& e) {  // a malformed node (an index past its inputs, ...)
+            problems.push_back("node " + n.name + " (" + n.op + "): malformed (" + e.what() + ")");
+            for (const auto& o : n.outputs) poisoned_.insert(o);
+        }
+    }
+    std::vector<std::string> outputs;
+    for (const auto& o : graph.outputs) {
+        if (poisoned_.count(o.name)) continue;
+        OnnxNode at;
+        at.name = o.name;
+        at.op = "output";
+        try {
+            auto it = values_.find(o.name);
+            if (it == values_.end()) throw Unsupported{"has no value"};
+            if (it->second.is_const) throw Unsupported{"is a constant"};
+            Value v = canonical(at, it->second);
+            bool is_input = false;
+            for (const auto& i : graph.inputs) is_input = is_input || i.name == v.ref;
+            if (is_input) v.ref = add_layer(at, {{"type", "dropout"}, {"rate", 0.0}}, {v.ref}, "/identity");
+            outputs.push_back(v.ref);
+        } catch (const Unsupported& u) {
+            problems.push_back("output " + o.name + ": " + u.why);
+        }
+    }
+    if (!problems.empty()) {
+        std::string message = std::to_string(problems.size()) + " ONNX node" + (problems.size() == 1 ? "" : "s") +
+                               " cannot be mapped:";
+        for (const auto& p : problems) message += "\n  " + p;
+        throw Error(ErrorKind::config, source + ": " + message);
+    }
+    if (layers_.empty()) throw Error(ErrorKind::config, source + ": the graph has no operator to run");
+    config["layers"] = layers_;
+    config["outputs"] = outputs;
+    return {config, weights_};
+}
+
+// ---- Shape-only operators on tensors ----
+namespace {
+
+// Indices and shapes; PyTorch writes INT64_MAX/MIN for open slice ends: those clamp to +-2^62.
+std::vector<int64_t> const_ints(const Value& v) {
+    std::vector<int64_t> out;
+    for (double d : v.data) {
+        if (std::isnan(d)) throw Unsupported{"an index or shape value is not a number"};
+        out.push_back(static_cast<int64_t>(std::clamp(d, -4.6e18, 4.6e18)));
+    }
+    return out;
+}
+
+// Axes from the attribute (older opsets) or the input k (newer ones).
+std::vector<int64_t> axes_of(Lowerer& L, const OnnxNode& n, size_t k, size_t rank) {
+    std::vector<int64_t> axes = L.has(n, k) ? const_ints(L.const_in(n, k)) : L.attr_ints(n, "axes", {});
+    for (auto& a : axes) a = Lowerer::norm_axis(a, rank);
+    std::sort(axes.begin(), axes.end());
+    return axes;
+}
+
+// Input dims minus the '1' axes, with a direction axis merged into the features right after it.
+void stripped(const Value& v, std::vector<int64_t>& dims, std::string& roles) {
+    for (size_t i = 0; i < v.dims.size(); ++i) {
+        if (v.roles[i] == '1') continue;
+        if (v.roles[i] == 'C' && !roles.empty() && roles.back() == 'D') {
+            dims.back() = mul_sizes(dims.back(), v.dims[i]);
+            roles.back() = 'C';
+            continue;
+        }
+        dims.push_back(v.dims[i]);
+        roles.push_back(v.roles[i]);
+    }
+}
+
+// Output dims that only drop or add size-1 axes of `v` (and merge a direction axis) relabel; else a reshape.
+void reshape_to(Lowerer& L, const OnnxNode& n, const Value& v, const std::vector<int64_t>& out) {
+    std::vector<int64_t> dims;
+    std::string roles;
+    stripped(v, dims, roles);
+    std::vector<int64_t> out_big;
+    for (int64_t d : out)
+        if (d != 1) out_big.push_back(d);
+    std::vector<int64_t> in_big;
+    std::string in_big_roles;
+    for (size_t i = 0; i < dims.size(); ++i)
+        if (dims[i] != 1) {
+            in_big.push_back(dims[i]);
+            in_big_roles += roles[i];
+        }
+    if (in_big == out_big && roles.find('D') == std::string::npos) {
+        // Same non-1 axes in the same order: label the output's axes; size-1 ones keep their role when the
+        // input has that role with size 1 at the matching place, else become '1'.
+        std::string out_roles;
+        size_t big = 0;
+        std::string small_roles;
+        for (size_t i = 0; i < dims.size(); ++i)
+            if (dims[i] == 1) small_roles += roles[i];
+        for (int64_t d : out) {
+            if (d != 1) out_roles += in_big_roles[big++];
+            else out_roles += '1';
+        }
+        // Our axes of size 1 (batch 1, one step, one channel) must stay visible: give them to '1' slots in order.
+        size_t s = 0;
+        for (char& r : out_roles)
+            if (r == '1' && s < small_roles.size()) r = small_roles[s++];
+        if (s == small_roles.size() && out_roles.find('B') != std::string::npos) {
+            L.set_tensor(n.outputs[0], v.ref, out, out_roles, v.rank);
+            return;
+        }
+    }
+    if (out.size() != 2 && out.size() != 3) throw Unsupported{"reshapes to rank " + std::to_string(out.size())};
+    Value c = L.canonical(n, v);
+    if (out[0] != c.dims[0]) throw Unsupported{"changes the batch dimension"};
+    if (c.dims == out) {
+        L.set_tensor(n.outputs[0], c.ref, out, c.roles, c.rank);
+        return;
+    }
+    std::vector<int64_t> target(out.begin() + 1, out.end());
+    std::string ref = L.add_layer(n, {{"type", "reshape"}, {"target_shape", target}}, {c.ref});
+    L.set_tensor(n.outputs[0], ref, out, out.size() == 3 ? "BCL" : "BC", static_cast<int>(out.size()));
+}
+
+void select_axis(Lowerer& L, const OnnxNode& n, const Value& v, size_t axis, int64_t start, int64_t count,
+                 bool keep_axis);
+
+}  // namespace
+
+bool lower_shape_op(Lowerer& L, const OnnxNode& n) {
+    const std::string& op = n.op;
+    if (op == "Identity" || op == "Dropout") {
+        if (op == "Dropout" && L.used(n, 1)) throw Unsupported{"its mask output is not supported"};
+        L.alias(n.outputs[0], L.tensor_in(n, 0));
+        return true;
+    }
+    if (op == "Transpose") {
+        const Value& v = L.tensor_in(n, 0);
+        std::vector<int64_t> perm = L.attr_ints(n, "perm", {});
+        if (perm.empty())
+            for (size_t i = v.dims.size(); i-- > 0;) perm.push_back(static_cast<int64_t>(i));
+        if (perm.size() != v.dims.size()) throw Unsupported{"perm does not match the input rank"};
+        Value out = v;
+        std::vector<bool> seen(perm.size(), false);
+        for (size_t i = 0; i < perm.size(); ++i) {
+            int64_t p = perm[i];
+            if (p < 0 || p >= static_cast<int64_t>(perm.size()) || seen[static_cast<size_t>(p)])
+                throw Unsupported{"perm is not a permutation"};
+            seen[static_cast<size_t>(p)] = true;
+            out.dims[i] = v.dims[static_cast<size_t>(p)];
+            out.roles[i] = v.roles[static_cast<size_t>(p)];
+        }
+        L.alias(n.outputs[0], out);
+        return true;
+    }
+    if (op == "Unsqueeze" || op == "Squeeze") {
+        const Value& v = L.tensor_in(n, 0);
+        std::vector<int64_t> out;
+        if (op == "Unsqueeze") {
+            size_t rank = v.dims.size() + (L.has(n, 1) ? L.const_in(n, 1).data.size() : L.attr_ints(n, "axes", {}).size());
+            std::vector<int64_t> axes = axes_of(L, n, 1, rank);
+            size_t src = 0;
+            for (size_t i = 0; i < rank; ++i)
+                out.push_back(std::binary_search(axes.begin(), axes.end(), static_cast<int64_t>(i)) ? 1 : v.dims.at(src++));
+        } else {
+            std::vector<int64_t> axes = axes_of(L, n, 1, v.dims.size());
+            for (size_t i = 0; i < v.dims.size(); ++i) {
+                bool drop = axes.empty() ? v.dims[i] == 1 : std::binary_search(axes.begin(), axes.end(), static_cast<int64_t>(i));
+                if (drop && v.dims[i] != 1) throw Unsupported{"squeezes an axis of size " + std::to_string(v.dims[i])};
+                if (!drop) out.push_back(v.dims[i]);
+            }
+        }
+        reshape_to(L, n, v, out);
+        return true;
+    }
+    if (op == "Reshape") {
+        const Value& v = L.tensor_in(n, 0);
+        std::vector<int64_t> shape = const_ints(L.const_in(n, 1));
+        const bool allowzero = L.attr_i(n, "allowzero", 0) != 0;
+        int64_t total = v.elements(), known = 1;
+        int unknown = -1;
+        for (size_t i = 0; i < shape.size(); ++i) {
+            if (shape[i] == 0 && !allowzero) {
+                if (i >= v.dims.size()) throw Unsupported{"shape entry 0 beyond the input rank"};
+                shape[i] = v.dims[i];
+            }
+            if (shape[i] == -1) {
+                if (unknown >= 0) throw Unsupported{"two -1 entries in the shape"};
+                unknown = static_cast<int>(i);
+            } else if (shape[i] < 1) {
+                throw Unsupported{"shape entry " + std::to_string(shape[i]) + " is not supported"};
+            } else {
+                known = mul_sizes(known, shape[i]);
+            }
+        }
+        if (unknown >= 0) {
+            if (known == 0 || total % known != 0) throw Unsupported{"the shape does not divide the input"};
+            shape[static_cast<size_t>(unknown)] = total / known;
+        } else if (known != total) {
+            throw Unsupported{"the shape holds " + std::to_string(known) + " values, the input " + std::to_string(total)};
+        }
+        reshape_to(L, n, v, shape);
+        return true;
+    }
+    if (op == "Flatten") {
+        const Value& v = L.tensor_in(n, 0);
+        int64_t axis = Lowerer::norm_axis(L.attr_i(n, "axis", 1), v.dims.size() + 1);
+        if (axis != 1) throw Unsupported{"axis " + std::to_string(axis) + " (only 1: keep the batch) is supported"};
+        int64_t rest = 1;
+        for (size_t i = 1; i < v.dims.size(); ++i) rest = mul_sizes(rest, v.dims[i]);
+        reshape_to(L, n, v, {v.dims[0], rest});
+        return true;
+    }
+    if (op == "Concat") {
+        std::vector<Value> parts;
+        for (size_t k = 0; k < n.inputs.size(); ++k) parts.push_back(L.canonical(n, L.tensor_in(n, k)));
+        int64_t axis = Lowerer::norm_axis(L.attr_i(n, "axis", 0), parts[0].dims.size());
+        if (axis == 0) throw Unsupported{"concatenates along the batch axis"};
+        std::vector<int64_t> dims = parts[0].dims;
+        std::vector<std::string> refs{parts[0].ref};
+        for (size_t k = 1; k < parts.size(); ++k) {
+            if (parts[k].dims.size() != dims.size()) throw Unsupported{"inputs of different ranks"};
+            dims[static_cast<size_t>(axis)] += parts[k].dims[static_cast<size_t>(axis)];
+            refs.push_back(parts[k].ref);
+        }
+        if (parts.size() == 1) {
+            L.alias(n.outputs[0], parts[0]);
+            return true;
+        }
+        std::string ref = L.add_layer(n, {{"type", "concatenate"}, {"axis", axis}}, refs);
+        L.set_tensor(n.outputs[0], ref, dims, parts[0].roles, parts[0].rank);
+        return true;
+    }
+    if (op == "Slice") {
+        const Value& in = L.tensor_in(n, 0);
+        const Value v = Lowerer::direct(in) ? in : L.canonical(n, in);
+        std::vector<int64_t> starts, ends, axes, steps;
+        if (L.graph.opset < 10) {
+            starts = L.attr_ints(n, "starts", {});
+            ends = L.attr_ints(n, "ends", {});
+            axes = L.attr_ints(n, "axes", {});
+        } else {
+            starts = const_ints(L.const_in(n, 1));
+            ends = const_ints(L.const_in(n, 2));
+            if (L.has(n, 3)) axes = const_ints(L.const_in(n, 3));
+            if (L.has(n, 4)) steps = const_ints(L.const_in(n, 4));
+        }
+        if (axes.empty())
+            for (size_t i = 0; i < starts.size(); ++i) axes.push_back(static_cast<int64_t>(i));
+        if (steps.empty()) steps.assign(starts.size(), 1);
+        if (ends.size() != starts.size() || axes.size() != starts.size() || steps.size() != starts.size())
+            throw Unsupported{"starts, ends, axes and steps differ in length"};
+        int changed = 0;
+        size_t axis_done = 0;
+        int64_t s0 = 0, count0 = 0;
+        for (size_t i = 0; i < starts.size(); ++i) {
+            size_t axis = static_cast<size_t>(Lowerer::norm_axis(axes[i], v.dims.size()));
+            int64_t dim = v.dims[axis];
+            if (steps[i] != 1) throw Unsupported{"step " + std::to_string(steps[i]) + " (only 1 is supported)"};
+            int64_t s = starts[i] < 0 ? starts[i] + dim : starts[i];
+            int64_t e = ends[i] < 0 ? ends[i] + dim : ends[i];
+            s = std::clamp<int64_t>(s, 0, dim);
+            e = std::clamp<int64_t>(e, 0, dim);
+            if (e <= s) throw Unsupported{"an empty slice"};
+            if (s == 0 && e == dim) continue;
+            if (axis == 0) throw Unsupported{"slices the batch axis"};
+            ++changed;
+            axis_done = axis;
+            s0 = s;
+            count0 = e - s;
+        }
+        if (changed == 0) {
+            L.alias(n.outputs[0], v);
+            return true;
+        }
+        if (changed > 1) throw Unsupported{"slices more than one axis"};
+        select_axis(L, n, v, axis_done, s0, count0, true);
+        return true;
+    }
+    if (op == "Gather") {
+        const Value& v = L.tensor_in(n, 0);
+        const Value& idx = L.const_in(n, 1);
+        if (idx.data.size() != 1) throw Unsupported{"gathers more than one index"};
+        size_t axis = static_cast<size_t>(Lowerer::norm_axis(L.attr_i(n, "axis", 0), v.dims.size()));
+        int64_t i = static_cast<int64_t>(idx.data[0]);
+        if (i < 0) i += v.dims[axis];
+        if (i < 0 || i >= v.dims[axis]) throw Unsupported{"index out of range"};
+        const bool keep = !idx.dims.empty();
+        if ((v.roles[axis] == '1' || v.roles[axis] == 'D') && v.dims[axis] == 1) {
+            Value out = v;
+            if (!keep) {
+                out.dims.erase(out.dims.begin() + static_cast<long>(axis));
+                out.roles.erase(axis, 1);
+            }
+            L.alias(n.outputs[0], out);
+            return true;
+        }
+        select_axis(L, n, Lowerer::direct(v) ? v : L.canonical(n, v), axis, i, 1, keep);
+        return true;
+    }
+    return false;
+}
+
+namespace {
+
+// Keeps [start, start+count) of axis `axis` of a canonical value: a cropping of the length, a 0/1 selection
+// (1x1 conv or dense, exact) of the features; `keep_axis` false drops the axis (count 1) with a reshape.
+void select_axis(Lowerer& L, const OnnxNode& n, const Value& v, size_t axis, int64_t start, int64_t count,
+                 bool keep_axis) {
+    const int64_t dim = v.dims[axis];
+    std::string ref;
+    if (v.roles[axis] == 'L') {
+        ref = L.add_layer(n, {{"type", "cropping1d"}, {"cropping", {start, dim - start - count}}}, {v.ref},
+                          keep_axis ? "" : "/crop");
+    } else if (v.roles[axis] == 'C') {
+        const bool seq = v.rank == 3;
+        json layer = seq ? json{{"type", "conv1d"}, {"filters", count}, {"kernel_size", 1}, {"use_bias", false}}
+                         : json{{"type", "dense"}, {"units", count}, {"use_bias", false}};
+        ref = L.add_layer(n, layer, {v.ref}, keep_axis ? "" : "/select");
+        std::vector<float> w(static_cast<size_t>(dim * count), 0.0f);
+        for (int64_t k = 0; k < count; ++k) w[static_cast<size_t>((start + k) * count + k)] = 1.0f;
+        std::vector<int64_t> shape = seq ? std::vector<int64_t>{1, dim, count} : std::vector<int64_t>{dim, count};
+        L.add_weight(ref, "kernel", shape, w);
+    } else {
+        throw Unsupported{"selects along an axis that is not the features or the length"};
+    }
+    std::vector<int64_t> dims = v.dims;
+    dims[axis] = count;
+    if (keep_axis) {
+        L.set_tensor(n.outputs[0], ref, dims, v.roles, v.rank);
+        return;
+    }
+    dims.erase(dims.begin() + static_cast<long>(axis));
+    if (dims.size() < 2) throw Unsupported{"leaves only the batch axis"};
+    std::vector<int64_t> target(dims.begin() + 1, dims.end());
+    std::string out = L.add_layer(n, {{"type", "reshape"}, {"target_shape", target}}, {ref});
+    std::string roles = v.roles;
+    roles.erase(axis, 1);
+    if (dims.size() == 2) roles = "BC";  // (batch, features): whatever was left is our features
+    L.set_tensor(n.outputs[0], out, dims, roles, static_cast<int>(dims.size()));
+}
+
+}  // namespace
+}  // namespace onnx_import
+
+bool is_onnx_model_file(const std::string& path) {
+    if (path.size() < 5) return false;
+    std::string ext = path.substr(path.size() - 5);
+    std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+    return ext == ".onnx";
+}
+
+OnnxModelFile read_onnx_model_file(const std::string& path, const std::string& source, std::optional<int64_t> batch) {
+    return onnx_graph_to_config(parse_onnx_model(read_onnx_bytes(path, source), source), source, batch);
+}
+
+OnnxModelFile onnx_graph_to_config(const OnnxGraph& graph, const std::string& source, std::optional<int64_t> batch) {
+    onnx_import::Lowerer lowerer(graph, source, batch);
+    auto [config, weights] = lowerer.run();
+    return {std::move(config), std::move(weights)};
+}
+
+}  // namespace c1r
