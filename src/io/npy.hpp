@@ -7,6 +7,8 @@
 #include <functional>
 #include <vector>
 
+#include "io/atomic_file.hpp"  // write_file_atomically, which the writers here and elsewhere use
+
 namespace c1r {
 
 struct NpyArray {
@@ -19,12 +21,6 @@ struct NpyArray {
 // every value finite (float64 values must also fit float32).
 // Throws Error(ErrorKind::input) with a one-line "<path>: <what>" message for anything else.
 NpyArray read_npy(const std::string& path);
-
-// Writes a file through a temporary file in the same folder, renamed into place: a failed or interrupted write
-// never leaves a partial file. `body` writes the bytes through the ChunkWriter it is given. A missing folder is
-// Error(input); other failures Error(runtime); all name the path.
-using ChunkWriter = std::function<void(const void* bytes, size_t size)>;
-void write_file_atomically(const std::string& path, const std::function<void(const ChunkWriter&)>& body);
 
 // Writes float32 little-endian, C order, format 1.0 (2.0 only if the header needs it).
 // Atomic: writes "<path>.tmp.XXXXXX" in the same folder and renames it into place; on failure the
