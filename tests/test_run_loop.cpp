@@ -118,12 +118,11 @@ TEST_CASE("a model file's run equals its architecture JSON with the file's weigh
           "[run-loop][weights][keras_file]") {
     const std::string fixtures = std::string(C1R_FIXTURE_DIR) + "/keras_files/";
     // expected/<name>.json holds the architecture scripts/make_keras_file_fixtures.py wrote into each file.
-    // (k2_functional.h5 and k3_functional.keras do not run yet: their nested model and Keras 3 bidirectional
-    // weights are not mapped; see the issue notes.)
     const std::pair<std::string, std::string> files[] = {
         {"k2_sequential.h5", "k2_sequential"},        {"k2_theano.h5", "k2_theano"},
         {"k1_sequential.h5", "k1_sequential"},        {"k3_legacy.h5", "k3_legacy"},
-        {"k215_sequential.keras", "k215_sequential"}, {"tfjs/model.json", "tfjs"}};
+        {"k215_sequential.keras", "k215_sequential"}, {"tfjs/model.json", "tfjs"},
+        {"k2_functional.h5", "k2_functional"},        {"k3_functional.keras", "k3_functional"}};
     for (const auto& [name, stem] : files) {
         DYNAMIC_SECTION(name) {
             TempDir dir;
@@ -140,6 +139,46 @@ TEST_CASE("a model file's run equals its architecture JSON with the file's weigh
             CHECK(read_text(dir.file("file.npy")) == read_text(dir.file("json.npy")));
         }
     }
+}
+
+// Issue 15: a Functional model whose output is a nested Sequential (k2_functional.h5: output_layers names
+// node 1 of "inner") and a Keras 3 Bidirectional whose wrapped layer is already "forward_<name>"
+// (k3_functional.keras) run with the file's own weights, and oneDNN agrees with the reference implementation.
+TEST_CASE("trained functional Keras files run with their own weights and pass --verify", "[run-loop][keras_file]") {
+    const std::string fixtures = std::string(C1R_FIXTURE_DIR) + "/keras_files/";
+    for (const char* name : {"k2_functional.h5", "k3_functional.keras"}) {
+        DYNAMIC_SECTION(name) {
+            auto r = run_binary({fixtures + name, "--verify", "--repeats", "1", "--warmup", "0", "--threads", "1",
+                                 "-f", "json"});
+            INFO(r.err);
+            REQUIRE(r.exit_code == 0);
+            const json report = json::parse(r.out);
+            INFO(r.out);
+            CHECK(report.at("verify").at("passed") == true);
+            CHECK(report.at("verify").at("max_rel_error").get<double>() < 1e-4);
+            CHECK(r.err.empty());
+        }
+    }
+}
+
+// expected/k2_functional.{input,output}.npy: scripts/check_keras_file.py --write-expected (a NumPy forward pass
+// from the file's h5py weights, Keras semantics). The output reaches ~1.9e5 (the fixture's weights are large),
+// so the 1e-4 tolerance is relative to the output's scale, as in that script.
+TEST_CASE("a trained functional Keras file's output equals the NumPy forward pass of its weights",
+          "[run-loop][keras_file]") {
+    const std::string expected_dir = std::string(C1R_FIXTURE_DIR) + "/keras_files/expected/";
+    TempDir dir;
+    auto r = run_binary(args({std::string(C1R_FIXTURE_DIR) + "/keras_files/k2_functional.h5", "--input",
+                              expected_dir + "k2_functional.input.npy", "--save-output", dir.file("y.npy")}));
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    const c1r::NpyArray got = c1r::read_npy(dir.file("y.npy"));
+    const c1r::NpyArray want = c1r::read_npy(expected_dir + "k2_functional.output.npy");
+    CHECK(want.shape == std::vector<int64_t>{2, 10, 1});
+    REQUIRE(got.shape == want.shape);
+    float scale = 1.0f;
+    for (float v : want.data) scale = std::max(scale, std::abs(v));
+    for (size_t i = 0; i < want.data.size(); ++i) CHECK(std::abs(got.data[i] - want.data[i]) <= 1e-4f * scale);
 }
 
 TEST_CASE("save weights: a sweep and a layer named like a path are refused", "[run-loop][weights]") {

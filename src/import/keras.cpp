@@ -454,8 +454,10 @@ private:
         std::vector<TensorRef> refs;
         collect_endpoint_refs(config[key], refs);
         std::vector<std::string> names;
-        for (const auto& r : refs) {
+        for (auto r : refs) {
             auto it = calls_.find(r.layer);
+            // As in inbound(): a nested model's node 0 is its own construction, its first outer call is node 1.
+            if (nested_models_.count(r.layer) && r.node >= 1) r.node -= 1;
             if (it == calls_.end() || r.node < 0 || static_cast<size_t>(r.node) >= it->second.size())
                 fail(pointer + "/" + key, "names an unknown layer \"" + r.layer + "\"");
             names.push_back(it->second[static_cast<size_t>(r.node)] + (r.tensor > 0 ? ":" + std::to_string(r.tensor) : ""));
@@ -557,6 +559,15 @@ private:
                 json inner_out = translate(inner_cls, *inner, value["config"], pointer + "/layer/config");
                 inner_out["type"] = type_name(inner_cls, *inner);
                 if (value["config"].contains("name")) inner_out["name"] = value["config"]["name"];
+                // Keras 3 writes a Bidirectional's wrapped layer as its forward half, already named
+                // "forward_<name>" ("forward_" + removeprefix(name, "forward_")); our halves add the prefix
+                // themselves, so keep <name>. Keras 2 keeps the original layer's name and always prefixes.
+                if (!keras2_ && kind.type == LayerType::bidirectional && inner_out.contains("name") &&
+                    inner_out["name"].is_string()) {
+                    const std::string inner_name = inner_out["name"].get<std::string>();
+                    if (inner_name.rfind("forward_", 0) == 0 && inner_name.size() > 8)
+                        inner_out["name"] = inner_name.substr(8);
+                }
                 out["layer"] = inner_out;
                 continue;
             }
