@@ -377,6 +377,10 @@ model("arch_resnet1d_large", (4, 2, 256))(lambda: nn.Sequential(
     nn.Conv1d(2, 8, 7, stride=2, padding=3, bias=False), nn.BatchNorm1d(8), nn.ReLU(), nn.MaxPool1d(3, stride=2),
     ResBlock(8, 8, 1), ResBlock(8, 16, 2), ResBlock(16, 16, 1), ResBlock(16, 32, 2),
     nn.AdaptiveAvgPool1d(1), nn.Flatten(), nn.Linear(32, 10)))
+# nn.Hardtanh exports Clip(min, max) with constant bounds: lo + relu(x - lo, max hi - lo) in the mapping.
+seq("act_hardtanh", S, lambda: [nn.Conv1d(3, 4, 3), nn.Hardtanh()])
+fn("act_hardtanh_m2_3", S, lambda m, x: m.act(m.conv(x) * 4.0),  # scaled so both bounds are reached
+   lambda: {"conv": nn.Conv1d(3, 4, 3), "act": nn.Hardtanh(-2.0, 3.0)})
 
 
 def export(entry, index):
@@ -422,6 +426,11 @@ def export(entry, index):
         np.save(os.path.join(OUT, f), y.numpy().astype(np.float32))
         entry_out["outputs"].append({"name": n, "file": f, "shape": list(y.shape)})
     return entry_out
+
+
+# The seed base of make_handwritten: the number of PyTorch models when it was written, fixed so that models
+# appended to MODELS leave the handwritten fixtures unchanged.
+HANDWRITTEN_SEED_BASE = 127
 
 
 def make_handwritten(start):
@@ -540,6 +549,8 @@ def make_hostile():
     xs = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 2, "length"])
     save("symbolic_length", [helper.make_node("Relu", ["x"], ["y"], name="relu")], inputs=(xs,))
     save("undefined_input", [helper.make_node("Add", ["x", "nowhere"], ["y"], name="add")])
+    save("clip_min_above_max", [helper.make_node("Clip", ["x", "lo", "hi"], ["y"], name="clip")],
+         [helper.make_tensor("lo", TensorProto.FLOAT, [], [2.0]), helper.make_tensor("hi", TensorProto.FLOAT, [], [1.0])])
 
 
 def main():
@@ -550,7 +561,7 @@ def main():
     manifest = []
     for i, entry in enumerate(MODELS):
         manifest.append(export(entry, i))
-    manifest += make_handwritten(len(manifest))
+    manifest += make_handwritten(HANDWRITTEN_SEED_BASE)
     make_hostile()
     with open(os.path.join(OUT, "manifest.json"), "w") as f:
         json.dump({"generator": "scripts/make_onnx_fixtures.py", "torch": torch.__version__,

@@ -62,6 +62,7 @@ TEST_CASE("ONNX hostile: graph structure, opset, external data", "[onnx]") {
     refused(kHostile + "undefined_input.onnx", {"node add", "nowhere"});
     refused(kHostile + "rank4_input.onnx", {"input \"x\"", "rank 4"});
     refused(kHostile + "symbolic_length.onnx", {"input \"x\"", "symbolic"});
+    refused(kHostile + "clip_min_above_max.onnx", {"clip_min_above_max.onnx", "node clip (Clip)", "min greater than max"});
 }
 
 TEST_CASE("ONNX hostile: every unsupported operator is listed at once", "[onnx]") {

@@ -20,6 +20,7 @@ const std::vector<std::string> kPass = {
     "test_averagepool_1d_default", "test_convtranspose_1d", "test_maxpool_1d_default",
     "test_elu", "test_elu_default", "test_hardsigmoid_default", "test_hardswish",
     "test_leakyrelu", "test_leakyrelu_default", "test_relu", "test_selu_default", "test_clip_default_min", "test_sigmoid",
+    "test_hardsigmoid", "test_selu", "test_clip", "test_clip_default_max",
     "test_softplus", "test_tanh", "test_softmax_axis_1", "test_softmax_axis_2", "test_softmax_default_axis",
     "test_softmax_negative_axis", "test_logsoftmax_axis_1", "test_logsoftmax_axis_2",
     "test_logsoftmax_default_axis", "test_logsoftmax_negative_axis",
@@ -27,18 +28,16 @@ const std::vector<std::string> kPass = {
 };
 // Mapped ops, settings we refuse: the batch axis moved, normalisation over several axes or with its Mean and
 // InvStdDev outputs read, sequence-first RNN input (its batch is our length), a rank-4 RNN output as a model
-// output, HardSigmoid with alpha 0.5 / beta 0.6, Selu with alpha 2 / gamma 3, Clip with a lower bound other
-// than 0. (test_clip_default_int8_*: int8 tensors, which .npy inputs here do not carry, are left out.)
+// output. (test_clip_default_int8_*: int8 tensors, which .npy inputs here do not carry, are left out.)
 const std::vector<std::string> kRefused = {
     "test_layer_normalization_3d_axis2_epsilon", "test_layer_normalization_3d_axis_negative_1_epsilon",
-    "test_lstm_batchwise", "test_gru_batchwise", "test_hardsigmoid",
+    "test_lstm_batchwise", "test_gru_batchwise",
     "test_softmax_axis_0", "test_logsoftmax_axis_0", "test_layer_normalization_3d_axis0_epsilon",
     "test_layer_normalization_3d_axis1_epsilon", "test_layer_normalization_3d_axis_negative_2_epsilon",
     "test_layer_normalization_3d_axis_negative_3_epsilon", "test_transpose_all_permutations_2",
     "test_transpose_all_permutations_3", "test_transpose_all_permutations_4", "test_transpose_all_permutations_5",
     "test_transpose_default", "test_lstm_defaults", "test_lstm_with_initial_bias", "test_lstm_with_peepholes",
-    "test_gru_defaults", "test_gru_with_initial_bias", "test_gru_seq_length", "test_clip", "test_clip_default_max",
-    "test_selu",
+    "test_gru_defaults", "test_gru_with_initial_bias", "test_gru_seq_length",
 };
 
 c1r::OnnxTensor pb(const std::string& path) {

@@ -81,6 +81,26 @@ bool gelu_pattern(Lowerer& L, const OnnxNode& div) {
     return true;
 }
 
+// y = a[c] * x + b[c] on our c channels: a 1x1 depthwise convolution (rank 3) or a diagonal dense (rank 2).
+std::string scale_shift_layer(Lowerer& L, const OnnxNode& n, const Value& x, int64_t c, const std::vector<float>& a,
+                              const std::vector<float>& b, const std::string& suffix = "") {
+    bool bias = false;
+    for (float v : b) bias = bias || v != 0.0f;
+    std::string ref;
+    if (x.rank == 3) {
+        ref = L.add_layer(n, {{"type", "depthwise_conv1d"}, {"kernel_size", 1}, {"use_bias", bias}}, {x.ref}, suffix);
+        L.add_weight(ref, "kernel", {1, c, 1}, a);  // depthwise_conv1d names it kernel (Keras 3)
+    } else {
+        if (c > 4096) throw Unsupported{"a per-feature constant on more than 4096 features"};
+        ref = L.add_layer(n, {{"type", "dense"}, {"units", c}, {"use_bias", bias}}, {x.ref}, suffix);
+        std::vector<float> diag(static_cast<size_t>(c * c), 0.0f);
+        for (int64_t i = 0; i < c; ++i) diag[static_cast<size_t>(i * c + i)] = a[static_cast<size_t>(i)];
+        L.add_weight(ref, "kernel", {c, c}, diag);
+    }
+    if (bias) L.add_weight(ref, "bias", {c}, b);
+    return ref;
+}
+
 // y = a * x + b per channel (or per feature), from an operation with a constant operand.
 void affine(Lowerer& L, const OnnxNode& n, const Value& x_in, const Value& k, bool k_first) {
     Value x = L.canonical(n, x_in);
@@ -110,21 +130,55 @@ void affine(Lowerer& L, const OnnxNode& n, const Value& x_in, const Value& k, bo
         a[i] = static_cast<float>(sa);
         b[i] = static_cast<float>(sb);
     }
-    bool bias = false;
-    for (float v : b) bias = bias || v != 0.0f;
-    std::string ref;
-    if (x.rank == 3) {
-        ref = L.add_layer(n, {{"type", "depthwise_conv1d"}, {"kernel_size", 1}, {"use_bias", bias}}, {x.ref});
-        L.add_weight(ref, "depthwise_kernel", {1, c, 1}, a);
-    } else {
-        if (c > 4096) throw Unsupported{"a per-feature constant on more than 4096 features"};
-        ref = L.add_layer(n, {{"type", "dense"}, {"units", c}, {"use_bias", bias}}, {x.ref});
-        std::vector<float> diag(static_cast<size_t>(c * c), 0.0f);
-        for (int64_t i = 0; i < c; ++i) diag[static_cast<size_t>(i * c + i)] = a[static_cast<size_t>(i)];
-        L.add_weight(ref, "kernel", {c, c}, diag);
-    }
-    if (bias) L.add_weight(ref, "bias", {c}, b);
+    std::string ref = scale_shift_layer(L, n, x, c, a, b);
     L.set_tensor(n.outputs[0], ref, x.dims, x.roles, x.rank);
+}
+
+// The number of our channels (features) of a tensor: its 'C' (and 'D') axes; 0 when it has none.
+int64_t our_channels(const Value& x) {
+    int64_t c = 1;
+    bool any = false;
+    for (size_t i = 0; i < x.roles.size() && i < x.dims.size(); ++i)
+        if (x.roles[i] == 'C' || x.roles[i] == 'D') c = mul_sizes(c, x.dims[i]), any = true;
+    return any ? c : 0;
+}
+
+// y = a * x + b with scalars a, b: an element-wise layer on our tensor whatever its ONNX axes (the same scale
+// on every channel). Returns the value (the input's axes), named `out_name` when given.
+Value scalar_affine(Lowerer& L, const OnnxNode& n, const Value& x_in, double a, double b, const std::string& suffix,
+                    const std::string& out_name = "") {
+    Value x = our_channels(x_in) > 0 ? x_in : L.canonical(n, x_in);
+    const int64_t c = our_channels(x);
+    if (c < 1) throw Unsupported{"a tensor without a channel axis"};
+    std::vector<float> av(static_cast<size_t>(c), static_cast<float>(a)), bv(static_cast<size_t>(c), static_cast<float>(b));
+    x.ref = scale_shift_layer(L, n, x, c, av, bv, suffix);
+    if (!out_name.empty()) L.set_tensor(out_name, x.ref, x.dims, x.roles, x.rank);
+    return x;
+}
+
+// Clip(x, lo, hi) with constant bounds, from relu (0 <= x <= max_value) and scalar shifts around it:
+// lo + relu(x - lo, max hi - lo); hi - relu(hi - x) without a lower bound; the identity without either.
+void clip(Lowerer& L, const OnnxNode& n, double lo, double hi) {
+    if (std::isnan(lo) || std::isnan(hi)) throw Unsupported{"a NaN bound"};
+    if (lo > hi) throw Unsupported{"min greater than max"};
+    const Value& x = L.tensor_in(n, 0);
+    json relu = {{"type", "relu"}};
+    if (lo == 0) {
+        if (std::isfinite(hi)) relu["max_value"] = hi;
+        elementwise(L, n, relu);
+        return;
+    }
+    if (!std::isfinite(lo) && !std::isfinite(hi)) {
+        std::string ref = L.add_layer(n, {{"type", "dropout"}, {"rate", 0.0}}, {x.ref}, "/identity");
+        L.set_tensor(n.outputs[0], ref, x.dims, x.roles, x.rank);
+        return;
+    }
+    const bool low = std::isfinite(lo);
+    if (low && std::isfinite(hi)) relu["max_value"] = hi - lo;
+    Value v = low ? scalar_affine(L, n, x, 1.0, -lo, "/shift") : scalar_affine(L, n, x, -1.0, hi, "/flip");
+    v.ref = L.add_layer(n, relu, {v.ref}, "/relu");
+    if (low) scalar_affine(L, n, v, 1.0, lo, "", n.outputs[0]);
+    else scalar_affine(L, n, v, -1.0, hi, "", n.outputs[0]);
 }
 
 }  // namespace
@@ -154,10 +208,16 @@ bool lower_activation_op(Lowerer& L, const OnnxNode& n) {
     else if (op == "LeakyRelu") elementwise(L, n, {{"type", "leaky_relu"}, {"negative_slope", L.attr_f(n, "alpha", 0.01)}});
     else if (op == "Elu") elementwise(L, n, {{"type", "elu"}, {"alpha", L.attr_f(n, "alpha", 1.0)}});
     else if (op == "Selu") {
-        if (!near(L.attr_f(n, "alpha", 1.67326319217681884765625), 1.6732632423543772) ||
-            !near(L.attr_f(n, "gamma", 1.05070102214813232421875), 1.0507009873554805))
-            throw Unsupported{"alpha or gamma other than the standard SELU constants"};
-        elementwise(L, n, activation("selu"));
+        const double alpha = L.attr_f(n, "alpha", 1.67326319217681884765625);
+        const double gamma = L.attr_f(n, "gamma", 1.05070102214813232421875);
+        if (near(alpha, 1.6732632423543772) && near(gamma, 1.0507009873554805)) {
+            elementwise(L, n, activation("selu"));
+        } else {  // gamma * elu_alpha(x)
+            const Value& x = L.tensor_in(n, 0);
+            Value v = x;
+            v.ref = L.add_layer(n, {{"type", "elu"}, {"alpha", alpha}}, {x.ref}, "/elu");
+            scalar_affine(L, n, v, gamma, 0.0, "", n.outputs[0]);
+        }
     } else if (op == "Sigmoid") elementwise(L, n, activation("sigmoid"));
     else if (op == "Tanh") elementwise(L, n, activation("tanh"));
     else if (op == "Softplus") elementwise(L, n, activation("softplus"));
@@ -169,10 +229,15 @@ bool lower_activation_op(Lowerer& L, const OnnxNode& n) {
         else elementwise(L, n, activation("gelu"));
     } else if (op == "HardSigmoid") {
         const double alpha = L.attr_f(n, "alpha", 0.2), beta = L.attr_f(n, "beta", 0.5);
-        if (!near(beta, 0.5)) throw Unsupported{"beta other than 0.5"};
-        if (near(alpha, 1.0 / 6.0)) elementwise(L, n, activation("hard_sigmoid"));
-        else if (near(alpha, 0.2)) elementwise(L, n, {{"type", "activation"}, {"activation", "hard_sigmoid"}, {"activation_keras2", true}});
-        else throw Unsupported{"alpha other than 1/6 (PyTorch) or 0.2 (Keras 2)"};
+        if (near(beta, 0.5) && near(alpha, 1.0 / 6.0)) {
+            elementwise(L, n, activation("hard_sigmoid"));
+        } else if (near(beta, 0.5) && near(alpha, 0.2)) {
+            elementwise(L, n, {{"type", "activation"}, {"activation", "hard_sigmoid"}, {"activation_keras2", true}});
+        } else {  // clip(alpha * x + beta, 0, 1)
+            Value v = scalar_affine(L, n, L.tensor_in(n, 0), alpha, beta, "/affine");
+            std::string ref = L.add_layer(n, {{"type", "relu"}, {"max_value", 1.0}}, {v.ref});
+            L.set_tensor(n.outputs[0], ref, v.dims, v.roles, v.rank);
+        }
     } else if (op == "Clip") {
         double lo = -INFINITY, hi = INFINITY;
         if (L.graph.opset < 11) {
@@ -182,10 +247,7 @@ bool lower_activation_op(Lowerer& L, const OnnxNode& n) {
             if (L.has(n, 1) && !scalar_of(L, n.inputs[1], lo)) throw Unsupported{"min is not a constant scalar"};
             if (L.has(n, 2) && !scalar_of(L, n.inputs[2], hi)) throw Unsupported{"max is not a constant scalar"};
         }
-        if (lo != 0) throw Unsupported{"only Clip with min 0 (a ReLU, capped by max) is supported"};
-        json layer = {{"type", "relu"}};
-        if (std::isfinite(hi)) layer["max_value"] = hi;
-        elementwise(L, n, layer);
+        clip(L, n, lo, hi);
     } else if (op == "Softmax" || op == "LogSoftmax") {
         const Value& x = L.tensor_in(n, 0);
         int64_t axis = L.attr_i(n, "axis", L.graph.opset >= 13 ? -1 : 1);
