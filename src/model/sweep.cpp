@@ -59,8 +59,9 @@ json apply_sweep_point(const json& base, const json& point, const std::string& s
 
     for (const auto& [pointer, value] : missing) {
         const std::string at = "/sweep" + escape_token(pointer);
+        const std::string& swept = pointer;  // a lambda may not capture a structured binding before C++20 (clang 14)
         auto fail = [&](const std::string& why) {
-            throw Error::at(ErrorKind::config, source, at, "the config has no value at " + pointer + why);
+            throw Error::at(ErrorKind::config, source, at, "the config has no value at " + swept + why);
         };
         auto target = layer_key(pointer);
         if (!target || !config.contains("layers") || !config["layers"].is_array() ||
