@@ -161,6 +161,23 @@ TEST_CASE("trained functional Keras files run with their own weights and pass --
     }
 }
 
+// Issue 12: an imported model whose input is (batch, steps) of embedding ids takes a 2-D --input file as
+// (batch, steps), not as one (steps, channels) sequence (it was refused: "expects integer ids ... rank 3").
+TEST_CASE("an embedding-first Keras file takes a 2-D --input of ids", "[run-loop][keras_file]") {
+    TempDir dir;
+    const std::string ids = (dir.path() / "ids.npy").string();
+    std::vector<float> values(2 * 9);
+    for (size_t i = 0; i < values.size(); ++i) values[i] = static_cast<float>((i * 7) % 10);  // ids in [0, 10)
+    c1r::write_npy(ids, {2, 9}, values.data(), values.size());
+    auto r = run_binary({std::string(C1R_FIXTURE_DIR) + "/keras_files/k1_sequential.h5", "--input", ids, "--verify",
+                         "--repeats", "1", "--warmup", "0", "--threads", "1", "-f", "json"});
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    const json report = json::parse(r.out);
+    CHECK(report.at("input").at("shape") == json::array({2, 9}));
+    CHECK(report.at("verify").at("passed") == true);
+}
+
 // expected/k2_functional.{input,output}.npy: scripts/check_keras_file.py --write-expected (a NumPy forward pass
 // from the file's h5py weights, Keras semantics). The output reaches ~1.9e5 (the fixture's weights are large),
 // so the 1e-4 tolerance is relative to the output's scale, as in that script.

@@ -270,7 +270,10 @@ private:
                 fail(pointer + "/" + std::to_string(axis),
                      "length is None: give --length N or --input FILE (input shape " + shape_text(shape) + ")");
         }
-        if (only_file && inputs_.empty()) {
+        // A fully known (batch, features) input keeps its shape: that rank-2 shape is what tells the run to read a
+        // 2-D file as (batch, features), e.g. an embedding's integer ids, not as one (steps, channels) sequence.
+        const bool known_rank2 = shape.size() == 2 && shape[0] && shape[1];
+        if (only_file && inputs_.empty() && !known_rank2) {
             input["file"] = options_.input_file;
         } else {
             json dims = json::array();
