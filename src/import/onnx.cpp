@@ -50,6 +50,14 @@ const Value& Lowerer::const_in(const OnnxNode& n, size_t k) const {
 bool Lowerer::used(const OnnxNode& n, size_t k) const {
     return k < n.outputs.size() && !n.outputs[k].empty() && readers(n.outputs[k]) > 0;
 }
+const OnnxNode* Lowerer::only_reader(const std::string& value) const {
+    if (readers(value) != 1) return nullptr;
+    for (const auto& m : graph.nodes)
+        for (const auto& i : m.inputs)
+            if (i == value) return m.outputs.empty() || m.outputs[0].empty() ? nullptr : &m;
+    return nullptr;
+}
+
 int Lowerer::readers(const std::string& value) const {
     auto it = readers_.find(value);
     return it == readers_.end() ? 0 : it->second;

@@ -31,35 +31,26 @@ bool scalar_of(Lowerer& L, const std::string& name, double& value) {
     }
 }
 
-// The one node reading `value` (with an output of its own), if there is exactly one.
-const OnnxNode* only_reader(Lowerer& L, const std::string& value) {
-    if (L.readers(value) != 1) return nullptr;
-    for (const auto& m : L.graph.nodes)
-        for (const auto& i : m.inputs)
-            if (i == value) return m.outputs.empty() || m.outputs[0].empty() ? nullptr : &m;
-    return nullptr;
-}
-
 // x * 0.5 * (1 + erf(x / sqrt(2))) as torch.onnx.export writes F.gelu: Div → Erf → Add(1) → Mul(x) → Mul(0.5).
 bool gelu_pattern(Lowerer& L, const OnnxNode& div) {
     double c = 0;
     if (div.op != "Div" || div.inputs.size() != 2 || !scalar_of(L, div.inputs[1], c) || !near(c, std::sqrt(2.0))) return false;
     const std::string& x = div.inputs[0];
-    const OnnxNode* erf = only_reader(L, div.outputs[0]);
+    const OnnxNode* erf = L.only_reader(div.outputs[0]);
     if (!erf || erf->op != "Erf") return false;
-    const OnnxNode* add = only_reader(L, erf->outputs[0]);
+    const OnnxNode* add = L.only_reader(erf->outputs[0]);
     double one = 0;
     if (!add || add->op != "Add" || add->inputs.size() != 2) return false;
     const std::string& add_other = add->inputs[0] == erf->outputs[0] ? add->inputs[1] : add->inputs[0];
     if (!scalar_of(L, add_other, one) || !near(one, 1.0)) return false;
-    const OnnxNode* mul = only_reader(L, add->outputs[0]);
+    const OnnxNode* mul = L.only_reader(add->outputs[0]);
     if (!mul || mul->op != "Mul" || mul->inputs.size() != 2) return false;
     const std::string& mul_other = mul->inputs[0] == add->outputs[0] ? mul->inputs[1] : mul->inputs[0];
     const OnnxNode* last = nullptr;
     const OnnxNode* half_first = nullptr;
     double half = 0;
     if (mul_other == x) {
-        last = only_reader(L, mul->outputs[0]);
+        last = L.only_reader(mul->outputs[0]);
         if (!last || last->op != "Mul" || last->inputs.size() != 2) return false;
         const std::string& h = last->inputs[0] == mul->outputs[0] ? last->inputs[1] : last->inputs[0];
         if (!scalar_of(L, h, half) || !near(half, 0.5)) return false;

@@ -71,6 +71,8 @@ public:
     bool used(const OnnxNode& n, size_t k) const;              // output k is read by a node or is a model output
     int readers(const std::string& value) const;
     const OnnxNode* producer(const std::string& value) const;
+    // The one node reading `value` (with an output of its own), if there is exactly one.
+    const OnnxNode* only_reader(const std::string& value) const;
 
     int64_t attr_i(const OnnxNode& n, const std::string& name, int64_t fallback) const;
     double attr_f(const OnnxNode& n, const std::string& name, double fallback) const;

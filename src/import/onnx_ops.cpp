@@ -294,15 +294,6 @@ void layer_norm(Lowerer& L, const OnnxNode& n) {
     L.set_tensor(n.outputs[0], ref, x.dims, x.roles, x.rank);
 }
 
-// The node that only reads `value`, when there is exactly one.
-const OnnxNode* only_reader(Lowerer& L, const std::string& value) {
-    if (L.readers(value) != 1) return nullptr;
-    for (const auto& m : L.graph.nodes)
-        for (const auto& i : m.inputs)
-            if (i == value) return m.outputs.empty() || m.outputs[0].empty() ? nullptr : &m;
-    return nullptr;
-}
-
 // Gemm / MatMul with a constant right operand: dense on the last axis; a following Add of a constant vector
 // becomes its bias.
 void dense(Lowerer& L, const OnnxNode& n) {
@@ -328,7 +319,7 @@ void dense(Lowerer& L, const OnnxNode& n) {
         if (c.elements() != units && c.elements() != 1) throw Unsupported{"C is not one value per unit"};
         for (int64_t j = 0; j < units; ++j) bias.push_back(static_cast<float>(beta * c.data[c.elements() == 1 ? 0 : static_cast<size_t>(j)]));
     } else if (!gemm) {
-        const OnnxNode* add = only_reader(L, n.outputs[0]);
+        const OnnxNode* add = L.only_reader(n.outputs[0]);
         if (add && add->op == "Add" && add->inputs.size() == 2) {
             const std::string& other = add->inputs[0] == n.outputs[0] ? add->inputs[1] : add->inputs[0];
             OnnxNode probe = *add;
