@@ -232,22 +232,8 @@ Outcome run_config(const TempDir& dir, const std::string& name, const json& conf
 
 const std::string kFixtures = C1R_FIXTURE_DIR;
 
-// Under AddressSanitizer (scripts/sanitize.sh builds the binary and the tests alike) peak RSS counts the shadow
-// memory and the quarantine of freed blocks, so memory bounds are checked in the plain build only.
-#if defined(__SANITIZE_ADDRESS__)
-constexpr bool kRssMeaningful = false;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-constexpr bool kRssMeaningful = false;
-#else
-constexpr bool kRssMeaningful = true;
-#endif
-#else
-constexpr bool kRssMeaningful = true;
-#endif
-
 void check_rss_below(const Outcome& r, long limit_mb) {
-    if (kRssMeaningful) CHECK(r.max_rss_kb < limit_mb * 1024);
+    if (c1r_test::kRssMeaningful) CHECK(r.max_rss_kb < limit_mb * 1024);
 }
 
 }  // namespace

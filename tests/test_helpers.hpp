@@ -83,6 +83,28 @@ constexpr int kSkipExitCode = 4;
     std::exit(kSkipExitCode);
 }
 
+// Under AddressSanitizer (scripts/sanitize.sh builds the binary and the tests alike) peak RSS counts the shadow
+// memory and the quarantine of freed blocks, so memory bounds are measured in the plain build only.
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kRssMeaningful = false;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+constexpr bool kRssMeaningful = false;
+#else
+constexpr bool kRssMeaningful = true;
+#endif
+#else
+constexpr bool kRssMeaningful = true;
+#endif
+
+// A test whose whole point is a peak-RSS figure: listed as skipped under AddressSanitizer (the plain build's
+// suite, `scripts/setup.sh test`, runs it).
+inline void skip_if_rss_not_meaningful() {
+    if (!kRssMeaningful)
+        skip_test("peak RSS under AddressSanitizer counts its shadow memory and quarantine; the plain build "
+                  "(scripts/setup.sh test) measures this one");
+}
+
 // ---- configs ----
 
 // A runnable config object with small run settings: shape (batch, length, channels) and a list of layers.

@@ -5,8 +5,9 @@
 // own reader. Every layer that cannot be mapped is listed at once, each with index, name, class and pointer.
 #include "import/keras.hpp"
 
+#include "import/keras_parts.hpp"
+
 #include <algorithm>
-#include <cctype>
 #include <filesystem>
 #include <map>
 #include <set>
@@ -20,49 +21,9 @@ namespace c1r {
 namespace {
 
 using nlohmann::json;
+using namespace keras_import;
 
 constexpr int64_t kMaxSetting = int64_t{1} << 31;  // the config parser's bound for any layer setting
-
-// Settings that do not change the forward pass at inference: training-only, bookkeeping, or numeric policy
-// that --dtype controls instead. Keys ending in _initializer, _regularizer or _constraint go too.
-const std::set<std::string> kIgnoredSettings = {
-    "name", "trainable", "dtype", "batch_input_shape", "batch_shape", "input_shape", "input_length", "autocast",
-    "activity_regularizer", "lora_rank", "lora_alpha", "dtype_policy", "data_format", "build_config", "module",
-    "registered_name", "init", "inner_init", "dropout_W", "dropout_U", "consume_less", "forget_bias_init",
-    "synchronized", "fused", "virtual_batch_size", "adjustment", "renorm_clipping", "renorm_momentum",
-    "quantization_config", "sparse", "ragged", "W_regularizer", "b_regularizer", "U_regularizer", "W_constraint",
-    "b_constraint", "U_constraint", "weights", "mode", "gamma_regularizer", "beta_regularizer", "input_dtype",
-    "zero_output_for_mask",
-};
-
-// Keras 1 argument names and their Keras 2 spellings (keras/legacy/interfaces.py).
-const std::map<std::string, std::string> kKeras1Names = {
-    {"nb_filter", "filters"}, {"filter_length", "kernel_size"}, {"subsample_length", "strides"},
-    {"border_mode", "padding"}, {"pool_length", "pool_size"}, {"stride", "strides"},
-    {"inner_activation", "recurrent_activation"}, {"atrous_rate", "dilation_rate"}, {"p", "rate"},
-    {"sigma", "stddev"}, {"bias", "use_bias"}, {"length", "size"},
-};
-
-bool ends_with(const std::string& s, const std::string& tail) {
-    return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
-}
-
-std::string snake_case(const std::string& name) {
-    std::string out;
-    for (size_t i = 0; i < name.size(); ++i) {
-        unsigned char c = static_cast<unsigned char>(name[i]);
-        if (std::isupper(c)) {
-            bool next_lower = i + 1 < name.size() && std::islower(static_cast<unsigned char>(name[i + 1]));
-            bool prev_lower = i > 0 && (std::islower(static_cast<unsigned char>(name[i - 1])) ||
-                                        std::isdigit(static_cast<unsigned char>(name[i - 1])));
-            if (i > 0 && (prev_lower || next_lower) && out.back() != '_') out += '_';
-            out += static_cast<char>(std::tolower(c));
-        } else {
-            out += static_cast<char>(c);
-        }
-    }
-    return out;
-}
 
 std::string describe(const json& value) {
     std::string text = value.dump();
@@ -77,60 +38,6 @@ std::string shape_text(const std::vector<std::optional<int64_t>>& shape) {
     for (size_t i = 0; i < shape.size(); ++i)
         out += (i ? ", " : "") + (shape[i] ? std::to_string(*shape[i]) : std::string("None"));
     return out + ")";
-}
-
-
-struct KerasLayer {
-    size_t index = 0;     // position in the file's list of layers
-    std::string pointer;  // e.g. "/config/layers/3"
-    std::string class_name;
-    std::string name;
-    const json* entry = nullptr;   // the whole layer object (class_name, config, inbound_nodes, ...)
-    const json* config = nullptr;  // its "config" object
-
-    std::string label() const { return "layer " + std::to_string(index) + " (" + class_name + ")"; }
-    std::string at(const std::string& key) const { return pointer + "/config/" + key; }
-};
-
-// A reference to a layer's output as Functional models store it: [layer name, node index, tensor index].
-struct TensorRef {
-    std::string layer;
-    int64_t node = 0, tensor = 0;
-};
-
-std::optional<TensorRef> as_tensor_ref(const json& value) {
-    if (!value.is_array() || value.size() < 3 || value.size() > 4 || !value[0].is_string() ||
-        !value[1].is_number_integer() || !value[2].is_number_integer())
-        return std::nullopt;
-    return TensorRef{value[0].get<std::string>(), value[1].get<int64_t>(), value[2].get<int64_t>()};
-}
-
-// Keras 3 writes a call's tensors as {"class_name": "__keras_tensor__", "config": {"keras_history": [...]}}
-// anywhere inside its args and kwargs.
-void collect_keras3_refs(const json& value, std::vector<TensorRef>& out) {
-    if (value.is_object()) {
-        auto cls = value.find("class_name");
-        if (cls != value.end() && *cls == "__keras_tensor__") {
-            const json* history = nullptr;
-            if (auto config = value.find("config"); config != value.end() && config->is_object())
-                if (auto h = config->find("keras_history"); h != config->end()) history = &*h;
-            auto ref = history ? as_tensor_ref(*history) : std::nullopt;
-            out.push_back(ref ? *ref : TensorRef{"", -1, -1});  // unreadable history: still an input
-            return;
-        }
-        for (const auto& [_, item] : value.items()) collect_keras3_refs(item, out);
-    } else if (value.is_array()) {
-        for (const auto& item : value) collect_keras3_refs(item, out);
-    }
-}
-
-// input_layers / output_layers: one [name, node, tensor] or any nesting of them (list, dict).
-void collect_endpoint_refs(const json& value, std::vector<TensorRef>& out) {
-    if (auto ref = as_tensor_ref(value)) {
-        out.push_back(*ref);
-    } else if (value.is_array() || value.is_object()) {
-        for (const auto& [_, item] : value.items()) collect_endpoint_refs(item, out);
-    }
 }
 
 
@@ -539,78 +446,6 @@ private:
         return endpoint_names(config, "output_layers", pointer + "/config");
     }
 
-    // Keras config keys to our keys: Keras 1 names, training-only settings dropped, version defaults made
-    // explicit (Keras 2 hard_sigmoid, GRU reset_after).
-    json translate(const std::string& cls, const LayerKind& kind, const json& cfg, const std::string& pointer) {
-        json out = json::object();
-        for (const auto& [raw_key, value] : cfg.items()) {
-            std::string key = raw_key;
-            if (auto it = kKeras1Names.find(key); it != kKeras1Names.end()) key = it->second;
-            if (key == "output_dim" && kind.type != LayerType::embedding) key = "units";
-            if (kIgnoredSettings.count(key) || ends_with(key, "_initializer") || ends_with(key, "_regularizer") ||
-                ends_with(key, "_constraint"))
-                continue;
-            if (key == "input_dim" && kind.type != LayerType::embedding) continue;
-            if ((key == "renorm" || key == "unroll" || key == "stateful" || key == "time_major") && value == false) continue;
-            if (key == "groups" && kind.type == LayerType::conv1d_transpose && value == 1) continue;
-            if (key == "layer" && (kind.type == LayerType::bidirectional || kind.type == LayerType::time_distributed)) {
-                if (!value.is_object() || !value.contains("class_name") || !value.contains("config"))
-                    fail(pointer + "/layer", "expected the wrapped layer {class_name, config}");
-                const std::string inner_cls = value["class_name"].get<std::string>();
-                const LayerKind* inner = kind_by_keras(inner_cls);
-                if (!inner) fail(pointer + "/layer/class_name", inner_cls + " cannot be wrapped here");
-                json inner_out = translate(inner_cls, *inner, value["config"], pointer + "/layer/config");
-                inner_out["type"] = type_name(inner_cls, *inner);
-                if (value["config"].contains("name")) inner_out["name"] = value["config"]["name"];
-                // Keras 3 writes a Bidirectional's wrapped layer as its forward half, already named
-                // "forward_<name>" ("forward_" + removeprefix(name, "forward_")); our halves add the prefix
-                // themselves, so keep <name>. Keras 2 keeps the original layer's name and always prefixes.
-                if (!keras2_ && kind.type == LayerType::bidirectional && inner_out.contains("name") &&
-                    inner_out["name"].is_string()) {
-                    const std::string inner_name = inner_out["name"].get<std::string>();
-                    if (inner_name.rfind("forward_", 0) == 0 && inner_name.size() > 8)
-                        inner_out["name"] = inner_name.substr(8);
-                }
-                out["layer"] = inner_out;
-                continue;
-            }
-            if (key == "backward_layer") continue;
-            // Keras writes None for "the default"; keys where null means something are kept.
-            if (value.is_null() && key != "max_value" && key != "shared_axes" && key != "merge_mode" &&
-                key != "strides" && key != "output_padding")
-                continue;  // Keras writes the backward copy's config too; same settings
-            if (key == "activation" && value.is_object() && value.contains("class_name")) {
-                out[key] = snake_case(value["class_name"].get<std::string>());
-                continue;
-            }
-            out[key] = value;
-        }
-        if (keras2_) {
-            for (const char* k : {"activation", "recurrent_activation"})
-                if (out.contains(k) && out[k] == "hard_sigmoid") out[std::string(k) + "_keras2"] = true;
-            if (kind.type == LayerType::gru && !out.contains("reset_after")) out["reset_after"] = false;
-            if ((kind.type == LayerType::lstm || kind.type == LayerType::gru) && !out.contains("recurrent_activation")) {
-                out["recurrent_activation"] = "hard_sigmoid";  // Keras 1 and 2.0-2.2, TF.js
-                out["recurrent_activation_keras2"] = true;
-            }
-        }
-        if (kind.type == LayerType::activation && cls == "Activation" && !out.contains("activation"))
-            out["activation"] = "linear";
-        if (kind.type == LayerType::upsample1d && data_format_ == DataFormat::channels_first)
-            fail(pointer + "/size", "UpSampling1D repeats axis 1, the channel axis of this channels_first model; "
-                                    "conv1d-reshape's upsample1d repeats steps");
-        return out;
-    }
-
-    static std::string type_name(const std::string& cls, const LayerKind& kind) {
-        if (kind.type == LayerType::dropout) {
-            std::string snake = snake_case(cls);
-            if (snake == "spatial_dropout1_d") snake = "spatial_dropout1d";
-            return kind_by_name(snake) ? snake : std::string(kind.name);
-        }
-        return std::string(kind.name);
-    }
-
     std::string emit_layer(const Layer& l, const std::vector<std::string>& inputs, size_t call) {
         if (call > 0) {  // a shared layer called again: the same weights
             json node = {{"type", "shared"}, {"layer", calls_[l.name].at(0)}, {"name", unique(l.name + "_call" + std::to_string(call))},
@@ -636,7 +471,7 @@ private:
             names_.insert(l.name);
             return l.name;
         } else {
-            out = translate(l.class_name, *kind, *l.config, l.pointer + "/config");
+            out = translate_settings(l.class_name, *kind, *l.config, l.pointer + "/config", {source_, keras2_, data_format_});
             out["type"] = type_name(l.class_name, *kind);
         }
         out["name"] = l.name;

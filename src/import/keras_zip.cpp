@@ -3,6 +3,7 @@
 
 #include "import/keras_file_parts.hpp"
 
+#include "import/keras_parts.hpp"
 #include "import/zip_reader.hpp"
 
 #include <algorithm>
@@ -15,46 +16,8 @@ namespace {
 
 using nlohmann::json;
 using h5::printable;
+using keras_import::snake_case;
 
-
-// keras.src.utils.naming.to_snake_case: drop non-word characters, then "(.)([A-Z][a-z]+)" -> "\1_\2", then
-// "([a-z])([A-Z])" -> "\1_\2", then lower case (written out: std::regex recurses per character).
-std::string snake_case(const std::string& name) {
-    auto upper = [](char c) { return c >= 'A' && c <= 'Z'; };
-    auto lower = [](char c) { return c >= 'a' && c <= 'z'; };
-    std::string word;
-    for (char c : name)
-        if (upper(c) || lower(c) || (c >= '0' && c <= '9') || c == '_' ||
-            static_cast<unsigned char>(c) >= 0x80)
-            word += c;
-    std::string step;
-    for (size_t i = 0; i < word.size();) {
-        if (i + 2 < word.size() && upper(word[i + 1]) && lower(word[i + 2])) {
-            size_t end = i + 3;
-            while (end < word.size() && lower(word[end])) ++end;
-            step += word[i];
-            step += '_';
-            step.append(word, i + 1, end - i - 1);
-            i = end;
-        } else {
-            step += word[i++];
-        }
-    }
-    std::string out;
-    for (size_t i = 0; i < step.size();) {
-        if (i + 1 < step.size() && lower(step[i]) && upper(step[i + 1])) {
-            out += step[i];
-            out += '_';
-            out += step[i + 1];
-            i += 2;
-        } else {
-            out += step[i++];
-        }
-    }
-    for (char& c : out)
-        if (upper(c)) c = static_cast<char>(c - 'A' + 'a');
-    return out;
-}
 
 // A layer's own variables in save order (trainable, then non-trainable); nullopt for classes we do not know.
 std::optional<std::vector<std::string>> keras3_variables(const std::string& class_name, const json& config,
