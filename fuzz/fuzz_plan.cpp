@@ -6,7 +6,7 @@
 //
 // C1R_FUZZ_MAX_SETTING (environment, default 2^31 + 2) caps the sizes drawn, e.g. to fuzz past a known
 // slow path while its fix is pending. C1R_FUZZ_PRINT=1 prints each decoded config (to turn a reproducer
-// into a config file: C1R_FUZZ_PRINT=1 build-fuzz/fuzz/fuzz_plan fuzz/regressions/plan/<file>).
+// into a config file: C1R_FUZZ_PRINT=1 build-asan/fuzz/fuzz_plan fuzz/regressions/plan/<file>).
 #include <fuzzer/FuzzedDataProvider.h>
 
 #include <cstdlib>

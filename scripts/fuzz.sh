@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
-# Builds the libFuzzer targets (clang, ASan+UBSan) and runs each for SECONDS, one after another on one core:
+# Builds the libFuzzer targets (the clang ASan+UBSan build that scripts/sanitize.sh shares, build-asan) and runs
+# each for SECONDS, one after another on one core:
 #   scripts/fuzz.sh [SECONDS=60] [TARGET...]        e.g. scripts/fuzz.sh 60, scripts/fuzz.sh 300 fuzz_plan
 # First replays every reproducer in fuzz/regressions/<target>/ (a fixed bug must stay fixed), then fuzzes from
-# the committed seeds (fuzz/corpus/<target>, read only) into build-fuzz/corpus/<target>. Prints per target
+# the committed seeds (fuzz/corpus/<target>, read only) into build-asan/corpus/<target>. Prints per target
 # the executions, corpus size and crashes (from libFuzzer's -print_final_stats); crash, timeout, OOM and leak
-# inputs go to build-fuzz/artifacts/. Exits 1 when any reproducer or fuzz run crashed, 2 on bad usage.
-# Environment: BUILD_DIR (build-fuzz), JOBS (1: compile jobs), FUZZ_TIMEOUT (10: seconds per input counted
+# inputs go to build-asan/artifacts/. Exits 1 when any reproducer or fuzz run crashed, 2 on bad usage.
+# Environment: BUILD_DIR (build-asan), JOBS (1: compile jobs), FUZZ_TIMEOUT (10: seconds per input counted
 # as a hang), FUZZ_RSS_MB (2048), C1R_FUZZ_ALLOW / C1R_FUZZ_MAX_SETTING (see fuzz/fuzz_common.hpp, fuzz_plan.cpp:
 # only for exploring past known bugs; leave unset in CI). Past a known UBSan report, explore in a build of its
-# own: BUILD_DIR=build-fuzz-explore after configuring it with -DC1R_FUZZ_EXTRA_FLAGS=-fno-sanitize=<check>.
+# own: scripts/configure_asan.sh build-fuzz-explore, then cmake -B build-fuzz-explore
+# -DC1R_FUZZ_EXTRA_FLAGS=-fno-sanitize=<check>, then BUILD_DIR=build-fuzz-explore scripts/fuzz.sh.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -18,7 +20,7 @@ if ! [[ "$seconds" =~ ^[0-9]+$ ]] || [ "$seconds" -lt 1 ]; then
   echo "fuzz.sh: SECONDS must be a positive integer, got '$seconds'" >&2
   exit 2
 fi
-build_dir=${BUILD_DIR:-build-fuzz}
+build_dir=${BUILD_DIR:-build-asan}
 jobs=${JOBS:-1}
 per_input_timeout=${FUZZ_TIMEOUT:-10}
 rss_mb=${FUZZ_RSS_MB:-2048}
@@ -30,10 +32,7 @@ for t in "${targets[@]}"; do
 done
 
 command -v clang++ >/dev/null || { echo "fuzz.sh: clang++ not found (apt-get install clang libclang-rt-14-dev)" >&2; exit 2; }
-if [ ! -f "$build_dir/CMakeCache.txt" ]; then
-  CXX=clang++ cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DC1R_BUILD_FUZZERS=ON \
-    -DC1R_BUILD_TESTS=OFF -DC1R_BUILD_BENCH=OFF >/dev/null
-fi
+[ -f "$build_dir/CMakeCache.txt" ] || scripts/configure_asan.sh "$build_dir"
 cmake --build "$build_dir" -j "$jobs" --target fuzzers >/dev/null
 
 dict_of() {
