@@ -83,19 +83,21 @@ constexpr int kSkipExitCode = 4;
     std::exit(kSkipExitCode);
 }
 
-// Under AddressSanitizer (scripts/sanitize.sh builds the binary and the tests alike) peak RSS counts the shadow
-// memory and the quarantine of freed blocks, so memory bounds are measured in the plain build only.
+// Built with AddressSanitizer (scripts/sanitize.sh builds the binary and the tests alike)?
 #if defined(__SANITIZE_ADDRESS__)
-constexpr bool kRssMeaningful = false;
+constexpr bool kSanitized = true;
 #elif defined(__has_feature)
 #if __has_feature(address_sanitizer)
-constexpr bool kRssMeaningful = false;
+constexpr bool kSanitized = true;
 #else
-constexpr bool kRssMeaningful = true;
+constexpr bool kSanitized = false;
 #endif
 #else
-constexpr bool kRssMeaningful = true;
+constexpr bool kSanitized = false;
 #endif
+// Under ASan peak RSS counts the shadow memory and the quarantine of freed blocks, so memory bounds are
+// measured in the plain build only.
+constexpr bool kRssMeaningful = !kSanitized;
 
 // A test whose whole point is a peak-RSS figure: listed as skipped under AddressSanitizer (the plain build's
 // suite, `scripts/setup.sh test`, runs it).

@@ -9,6 +9,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "layers/reader.hpp"
@@ -23,6 +24,7 @@ struct PlanContext {
 
 // Thrown by a kind's plan function: the message without location; the planner adds the layer and pointer.
 struct LayerError {
+    LayerError(std::string what, std::string about = {}) : message(std::move(what)), key(std::move(about)) {}
     std::string message;
     std::string key;  // the key it is about, appended to the layer's pointer; empty: the layer itself
 };

@@ -14,7 +14,7 @@ std::string input_name(const LayerPlan& p, size_t i) {
     return i < p.spec.inputs.size() ? "\"" + p.spec.inputs[i] + "\"" : "input " + std::to_string(i);
 }
 
-void read_merge(ObjectReader& r, LayerSpec&) {}
+void read_merge(ObjectReader&, LayerSpec&) {}
 
 // Keras: equal batch; a rank-2 input (batch, C) is read as (batch, 1, C); then every axis is equal or 1.
 void plan_merge(LayerPlan& p, const PlanContext&) {

@@ -6,6 +6,7 @@
 #include <functional>
 #include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include <oneapi/dnnl/dnnl.hpp>
@@ -18,6 +19,9 @@ namespace c1r {
 // One call inside a unit: a oneDNN primitive with its arguments, or (where oneDNN 2.6 has no primitive for
 // the operation, e.g. an embedding lookup) a plain loop that the report marks as such.
 struct Step {
+    Step() = default;
+    Step(dnnl::primitive p, std::unordered_map<int, dnnl::memory> a, bool reorder = false)
+        : primitive(std::move(p)), args(std::move(a)), is_reorder(reorder) {}
     dnnl::primitive primitive;
     std::unordered_map<int, dnnl::memory> args;
     bool is_reorder = false;

@@ -207,7 +207,7 @@ std::optional<LayerUnit> build_conv_sum(UnitContext& c, const memory& addend, bo
     memory dst = in_place ? addend : memory(choice->dst, c.engine);
     if (!in_place) {  // the addend copied (and converted) into the destination's layout first
         dnnl::reorder::primitive_desc pd(addend, dst);
-        unit.steps.push_back({dnnl::reorder(pd), {{DNNL_ARG_FROM, addend}, {DNNL_ARG_TO, dst}}, false, {}});
+        unit.steps.push_back({dnnl::reorder(pd), {{DNNL_ARG_FROM, addend}, {DNNL_ARG_TO, dst}}, false});
         unit.impl = "copy+";
     }
     unit.impl += choice->impl + "+sum";

@@ -64,7 +64,7 @@ LayerUnit build_dense(UnitContext& c) {
          c.upload(c.weights.var("kernel"), memory::desc({cin, units}, dt::f32, tag::ab), pd.weights_desc())},
         {DNNL_ARG_DST, memory(dst_md, c.engine, dst.get_data_handle())}};
     if (!c.weights.var("bias").empty()) args[DNNL_ARG_BIAS] = c.upload(c.weights.var("bias"), bias_md, pd.bias_desc());
-    unit.steps.push_back({dnnl::matmul(pd), std::move(args), false, {}});
+    unit.steps.push_back({dnnl::matmul(pd), std::move(args), false});
     unit.dsts = {dst};
     if (!fused) append_activation_steps(c, s.activation, dst, unit);
     return unit;

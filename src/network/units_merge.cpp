@@ -79,9 +79,7 @@ void append_binary(UnitContext& c, dnnl::algorithm alg, const memory& src0, size
     if (!dst) dst = memory(chosen->dst_desc(), c.engine);
     unit.impl += (unit.impl.empty() ? "" : "+") + std::string(chosen->impl_info_str());
     unit.steps.push_back({dnnl::binary(*chosen),
-                          {{DNNL_ARG_SRC_0, src0}, {DNNL_ARG_SRC_1, src1}, {DNNL_ARG_DST, dst}},
-                          false,
-                          {}});
+                          {{DNNL_ARG_SRC_0, src0}, {DNNL_ARG_SRC_1, src1}, {DNNL_ARG_DST, dst}}});
 }
 
 // Input k spread over the output's dims (a size-1 axis read with stride 0), written into a new nwc
@@ -98,7 +96,7 @@ memory broadcast_into_output(UnitContext& c, size_t k, LayerUnit& unit) {
     memory dst(c.nwc(c.node.output_shapes[0]), c.engine);
     dnnl::reorder::primitive_desc pd(spread, dst);
     unit.impl = std::string(pd.impl_info_str()) + "(broadcast)";
-    unit.steps.push_back({dnnl::reorder(pd), {{DNNL_ARG_FROM, spread}, {DNNL_ARG_TO, dst}}, false, {}});
+    unit.steps.push_back({dnnl::reorder(pd), {{DNNL_ARG_FROM, spread}, {DNNL_ARG_TO, dst}}, false});
     return dst;
 }
 
@@ -136,7 +134,7 @@ LayerUnit build_merge(UnitContext& c) {
         dnnl::eltwise_forward::primitive_desc pd(desc, c.engine);
         unit.impl += std::string("+") + pd.impl_info_str();
         unit.steps.push_back(
-            {dnnl::eltwise_forward(pd), {{DNNL_ARG_SRC, dst}, {DNNL_ARG_DST, dst}}, false, {}});
+            {dnnl::eltwise_forward(pd), {{DNNL_ARG_SRC, dst}, {DNNL_ARG_DST, dst}}, false});
     }
     unit.dsts = {dst};
     return unit;
@@ -158,7 +156,7 @@ LayerUnit build_concat(UnitContext& c) {
     std::unordered_map<int, memory> args{{DNNL_ARG_DST, dst}};
     for (size_t k = 0; k < c.srcs.size(); ++k)
         args[DNNL_ARG_MULTIPLE_SRC + static_cast<int>(k)] = c.adapt(c.srcs[k], src_mds[k], unit);
-    unit.steps.push_back({dnnl::concat(pd), std::move(args), false, {}});
+    unit.steps.push_back({dnnl::concat(pd), std::move(args), false});
     unit.dsts = {dst};
     return unit;
 }

@@ -55,9 +55,7 @@ LayerUnit batch_norm(UnitContext& c) {
                            {DNNL_ARG_MEAN, upload("moving_mean", 0.0f, pd.mean_desc())},
                            {DNNL_ARG_VARIANCE, upload("moving_variance", 1.0f, pd.variance_desc())},
                            {DNNL_ARG_SCALE, upload("gamma", 1.0f, vector_md)},
-                           {DNNL_ARG_SHIFT, upload("beta", 0.0f, vector_md)}},
-                          false,
-                          {}});
+                           {DNNL_ARG_SHIFT, upload("beta", 0.0f, vector_md)}}});
     unit.dsts = {memory(pd.dst_desc().reshape(dims_of(in)), c.engine, dst4.get_data_handle())};
     return unit;
 }
@@ -88,7 +86,7 @@ LayerUnit layer_norm(UnitContext& c) {
     // buffers.
     if (!pd.mean_desc().is_zero()) args[DNNL_ARG_MEAN] = memory(pd.mean_desc(), c.engine);
     if (!pd.variance_desc().is_zero()) args[DNNL_ARG_VARIANCE] = memory(pd.variance_desc(), c.engine);
-    unit.steps.push_back({dnnl::layer_normalization_forward(pd), std::move(args), false, {}});
+    unit.steps.push_back({dnnl::layer_normalization_forward(pd), std::move(args), false});
     unit.dsts = {dst};
     return unit;
 }

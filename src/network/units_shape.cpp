@@ -46,7 +46,7 @@ LayerUnit build_global_pool(UnitContext& c) {
     unit.impl = pd.impl_info_str();
     memory src = c.adapt(c.srcs[0], pd.src_desc(), unit);
     memory dst(pd.dst_desc(), c.engine);
-    unit.steps.push_back({dnnl::pooling_forward(pd), {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}}, false, {}});
+    unit.steps.push_back({dnnl::pooling_forward(pd), {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}}, false});
     unit.dsts = {dst};
     return unit;
 }
@@ -72,7 +72,7 @@ LayerUnit build_edges(UnitContext& c) {
                       dst.get_data_handle());
         dnnl::reorder::primitive_desc pd(src, window);
         unit.impl = pd.impl_info_str();
-        unit.steps.push_back({dnnl::reorder(pd), {{DNNL_ARG_FROM, src}, {DNNL_ARG_TO, window}}, false, {}});
+        unit.steps.push_back({dnnl::reorder(pd), {{DNNL_ARG_FROM, src}, {DNNL_ARG_TO, window}}, false});
         unit.dsts = {dst};
         return unit;
     }
@@ -86,7 +86,7 @@ LayerUnit build_edges(UnitContext& c) {
     memory dst(memory::desc(dims_of(out), c.data_type(), layout_tag(src.get_desc())), c.engine);
     dnnl::reorder::primitive_desc pd(window, dst);
     unit.impl = pd.impl_info_str();
-    unit.steps.push_back({dnnl::reorder(pd), {{DNNL_ARG_FROM, window}, {DNNL_ARG_TO, dst}}, false, {}});
+    unit.steps.push_back({dnnl::reorder(pd), {{DNNL_ARG_FROM, window}, {DNNL_ARG_TO, dst}}, false});
     unit.dsts = {dst};
     return unit;
 }
@@ -123,7 +123,7 @@ LayerUnit build_repeat(UnitContext& c) {
     memory src = c.adapt(c.srcs[0], pd.src_desc(), unit);
     memory dst(pd.dst_desc(), c.engine);
     unit.steps.push_back(
-        {dnnl::resampling_forward(pd), {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}}, false, {}});
+        {dnnl::resampling_forward(pd), {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}}, false});
     unit.dsts = {dst};
     return unit;
 }

@@ -190,7 +190,7 @@ Plan make_plan(const ConfigSpec& config, const std::vector<Shape>& input_shapes)
     const auto inputs = config.inputs();
     std::map<std::string, int> tensor_by_name;
     for (size_t k = 0; k < inputs.size(); ++k) {
-        TensorInfo t{inputs[k]->name, input_shapes.at(k)};
+        TensorInfo t{inputs[k]->name, input_shapes.at(k), -1, 0, {}};
         tensor_by_name[t.name] = static_cast<int>(plan.tensors.size());
         plan.input_tensors.push_back(static_cast<int>(plan.tensors.size()));
         plan.tensors.push_back(t);
@@ -324,7 +324,7 @@ Plan make_plan(const ConfigSpec& config, const std::vector<Shape>& input_shapes)
         }
         for (size_t k = 0; k < layer.output_shapes.size(); ++k) {
             TensorInfo t{k == 0 ? s.name : s.name + ":" + std::to_string(k), layer.output_shapes[k],
-                         static_cast<int>(index), static_cast<int>(k)};
+                         static_cast<int>(index), static_cast<int>(k), {}};
             layer.output_tensors.push_back(static_cast<int>(plan.tensors.size()));
             plan.tensors.push_back(t);
             jump.push_back(in_jump ? std::optional<double>(next_jump(*in_jump, layer)) : std::nullopt);
