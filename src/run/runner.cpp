@@ -33,13 +33,17 @@ void run_stages(Context& context, const RunItem& item, const RunOverrides& overr
     }
     make_random_inputs(*prepared);
     record.input_source = prepared->sources[0];
-    const std::vector<LayerWeights> weights =
+    std::vector<LayerWeights> weights =
         load_weights(plan, weight_seed, item.source, overrides.weights_dir, file_weights);
     std::vector<const Tensor*> input_ptrs;
     for (const auto& t : prepared->input_tensors) input_ptrs.push_back(&t);
 
-    ChosenNetwork chosen = choose_threads(context, plan, fold_batch_norms(plan, weights), config.run.dtype,
-                                          prepared->threads, input_ptrs, deadline);
+    // Only --verify and --save-weights read the host weights after the network holds its own copy: otherwise
+    // they move into the fold and are gone once the network is built (one copy of the weights, not three).
+    const bool keep_weights = overrides.verify || !overrides.save_weights_dir.empty();
+    ChosenNetwork chosen =
+        choose_threads(context, plan, fold_batch_norms(plan, keep_weights ? weights : std::move(weights)),
+                       config.run.dtype, prepared->threads, input_ptrs, deadline);
     Network& network = *chosen.network;
     record.threads = chosen.threads;
 
