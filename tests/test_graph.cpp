@@ -111,6 +111,18 @@ TEST_CASE("graph: peak RSS of a residual stack grows with the live set, not with
     CHECK(peak - base <= 2 * tensor);
 }
 
+TEST_CASE("graph: a long conv with few channels does not run on brgconv, whose tables grow with the length",
+          "[graph][memory]") {
+    // units_conv.cpp's step_past_brgconv_tables: up to 64 channels and from 32768 output steps, oneDNN's next
+    // jit implementation (brgconv's tables here: ~1 KiB per output step, at the same speed).
+    TempDir dir;
+    json report = run_json({dir.write_json("long.json", residual_stack(40000, 32, 1)), "--format", "json"});
+    for (const auto& layer : report["layers"]) {
+        INFO(layer["name"] << ": " << layer["impl"]);
+        CHECK(layer["impl"].get<std::string>().rfind("brgconv", 0) != 0);
+    }
+}
+
 // ---- the sum post-op ----
 
 TEST_CASE("graph: an add after a conv runs as its sum post-op, matching the reference", "[graph][fusion]") {
