@@ -356,6 +356,15 @@ TEST_CASE("bad input: a config file whose name is not UTF-8 is still reported", 
     CHECK(whole_jsonl(r.out).size() == 1);
 }
 
+TEST_CASE("bad input: an .h5 whose header claims a 4 GiB object (fuzz_keras_h5's reproducer)", "[bad-input][keras-file]") {
+    // libhdf5 allocates what the header claims before it checks it against the file's end: our reader must
+    // still end with one clean line, exit 2, and little memory really used.
+    const std::string path = std::string(C1R_SOURCE_DIR) + "/fuzz/regressions/keras_h5/hdf5-header-claims-4gib.h5";
+    auto r = run_limited({path, "--format", "jsonl", "-q", "--dry-run"});
+    expect_run_error(r, 2, {"hdf5-header-claims-4gib.h5", "not a readable HDF5 file"});
+    check_rss_below(r, 300);
+}
+
 // ======================= wrong types and unknown keys =======================
 
 TEST_CASE("bad input: a misspelt key is refused with its pointer", "[bad-input][types]") {
