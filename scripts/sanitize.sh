@@ -23,5 +23,7 @@ cmake --build "$build_dir" -j "$jobs"
 # - check_initialization_order=1, strict_init_order=1: static initialisers reading another file's globals.
 # - UBSan: -fno-sanitize-recover=all (CMakeLists.txt) makes its first report fatal; print the stack.
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:detect_stack_use_after_return=1:check_initialization_order=1:strict_init_order=1}
+# Leaks inside other libraries that our code cannot free are named, one by one, in scripts/lsan.supp.
+export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$PWD/scripts/lsan.supp:print_suppressions=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 ctest --test-dir "$build_dir" -j "$jobs" --output-on-failure "$@"
