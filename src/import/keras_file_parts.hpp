@@ -3,6 +3,8 @@
 // checks on names that become folders. Internal to import/.
 #pragma once
 
+#include "core/strings.hpp"
+
 #include <sys/stat.h>
 
 #include <cerrno>
@@ -41,7 +43,6 @@ using h5::printable;
 
 inline std::string in_quotes(const std::string& name) { return "'" + printable(name) + "'"; }
 
-inline bool starts_with(const std::string& text, const std::string& prefix) { return text.rfind(prefix, 0) == 0; }
 
 inline std::vector<std::string> split(const std::string& text, char separator) {
     std::vector<std::string> parts;

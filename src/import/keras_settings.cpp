@@ -3,6 +3,7 @@
 #include <map>
 
 #include "core/error.hpp"
+#include "core/strings.hpp"
 #include "import/keras_parts.hpp"
 
 namespace c1r::keras_import {
@@ -29,10 +30,6 @@ const std::map<std::string, std::string> kKeras1Names = {
     {"inner_activation", "recurrent_activation"}, {"atrous_rate", "dilation_rate"}, {"p", "rate"},
     {"sigma", "stddev"}, {"bias", "use_bias"}, {"length", "size"},
 };
-
-bool ends_with(const std::string& s, const std::string& tail) {
-    return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
-}
 
 [[noreturn]] void fail(const SettingsContext& context, const std::string& pointer, const std::string& why) {
     throw Error::at(ErrorKind::config, context.source, pointer, why);

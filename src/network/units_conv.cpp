@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "core/strings.hpp"
 #include "network/unit.hpp"
 
 namespace c1r {
@@ -48,8 +49,6 @@ struct ConvChoice {
 // L=100,000 +131 MiB, 83.3 against 84.4 ms. At 128 channels its table is 4 MiB and brgconv 25% faster. So
 // for up to 64 channels in and out and a long output, the next jit implementation runs, when there is one.
 constexpr int64_t kLeanMaxChannels = 64, kLeanMinLength = 32768;
-
-bool starts_with(const char* text, const char* prefix) { return std::strncmp(text, prefix, std::strlen(prefix)) == 0; }
 
 void step_past_brgconv_tables(dnnl::convolution_forward::primitive_desc& pd, const LayerPlan& p,
                               const memory::desc& dst_md) {
