@@ -62,8 +62,8 @@ def main():
     mib = 1 << 20
     tensor = n * length * channels * 4
     print(f"| blocks | peak RSS MiB | live set MiB (input + 2 tensors + weights) | peak / live | "
-          f"baseline MiB | conv impls |  (N, L, C) = ({n}, {length}, {channels}), {args.threads} thread(s)")
-    print("|---:|---:|---:|---:|---:|---|")
+          f"baseline MiB | (peak - baseline) / live | conv impls |  (N, L, C) = ({n}, {length}, {channels}), {args.threads} thread(s)")
+    print("|---:|---:|---:|---:|---:|---:|---|")
     with tempfile.TemporaryDirectory() as folder:
         base = run(args.binary, {"name": "baseline", "input": {"shape": [1, 8, channels], "init": {"seed": 3}},
                                  "layers": [conv("only", channels, ["input"])],
@@ -76,7 +76,8 @@ def main():
             impls = sorted({layer["impl"].split("+")[0] for layer in report["layers"]
                             if layer.get("impl", "").startswith(("brgconv", "jit", "gemm", "ref"))})
             print(f"| {blocks} | {peak / mib:.1f} | {live / mib:.1f} | {peak / live:.2f} | "
-                  f"{base['peak_rss_bytes'] / mib:.1f} | {', '.join(impls)} |")
+                  f"{base['peak_rss_bytes'] / mib:.1f} | {(peak - base['peak_rss_bytes']) / live:.2f} | "
+                  f"{', '.join(impls)} |")
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 #include "network/network.hpp"
 
 #include <omp.h>
+#include <sys/mman.h>
 
 #include <chrono>
 #include <cmath>
@@ -279,12 +280,16 @@ void Network::place_outputs(size_t layer, bool fresh, std::vector<memory>& tenso
                     (best < 0 || blocks_[b].size < blocks_[static_cast<size_t>(best)].size))
                     best = static_cast<int>(b);
             if (best < 0) {
+                // An anonymous mapping: its pages read as zeros (padding lanes of blocked layouts, never NaN)
+                // and take memory only once written, so a block costs nothing while the rest of the network is
+                // built (the units' layout trials run on buffers of their own), and unmapping returns it at once.
+                // Its first-touch faults fall in the first forward pass: a warmup one (5 by default).
                 constexpr size_t kPage = 4096;
                 const size_t bytes = (size + kPage - 1) / kPage * kPage;
-                char* raw = static_cast<char*>(std::aligned_alloc(kPage, bytes));
-                if (!raw) throw std::bad_alloc();
-                std::memset(raw, 0, bytes);  // padding lanes of blocked layouts read as zeros, never NaN
-                blocks_.push_back({std::shared_ptr<char>(raw, std::free), bytes, false});
+                void* raw = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+                if (raw == MAP_FAILED) throw std::bad_alloc();
+                blocks_.push_back({std::shared_ptr<char>(static_cast<char*>(raw), [bytes](char* p) { munmap(p, bytes); }),
+                                   bytes, false});
                 pooled_bytes_ += static_cast<int64_t>(bytes);
                 best = static_cast<int>(blocks_.size() - 1);
             }
@@ -339,6 +344,31 @@ void Network::set_inputs(const std::vector<const Tensor*>& inputs) {
         if (slot.reorder) slot.reorder->execute(context_.stream(), slot.user, slot.routed);
     }
     context_.stream().wait();
+}
+
+bool Network::input_copied(size_t k) const {
+    const InputSlot& slot = inputs_.at(k);
+    if (!slot.reorder || is_model_output(plan_, slot.tensor)) return false;
+    const void* user = slot.user.get_data_handle();
+    const void* routed = slot.routed.get_data_handle();
+    // Each reader's unit reads the copy in a step of its own and never the caller's buffer. A reader without
+    // steps (a view, a fused node) or with a plain loop (which may hold the buffer without naming it) does not
+    // count as reading the copy, so the caller's tensor stays.
+    for (int reader : plan_.tensors[static_cast<size_t>(slot.tensor)].readers) {
+        const LayerUnit& unit = units_[static_cast<size_t>(reader)];
+        bool reads_copy = false;
+        for (const auto& step : unit.steps) {
+            if (step.loop) return false;
+            for (const auto& [arg, m] : step.args) {
+                if (m.get_data_handle() == user) return false;
+                reads_copy |= m.get_data_handle() == routed;
+            }
+        }
+        for (const auto& m : unit.dsts)
+            if (m.get_data_handle() == user) return false;
+        if (!reads_copy) return false;
+    }
+    return true;
 }
 
 void Network::forward() {

@@ -57,6 +57,10 @@ public:
     // Runs one step of one node and waits (for the per-layer timing pass).
     void run_step(size_t layer, size_t step);
 
+    // Model input k lives only in the network's own copy (every node reads it through the copy made in
+    // set_inputs): the caller's tensor may be freed once set_inputs is done, if nothing else needs it.
+    bool input_copied(size_t k) const;
+
     Tensor output(size_t k = 0) const;  // model output k
     Tensor layer_output(size_t layer, size_t k = 0) const;  // valid while the tensor is alive (see run_node)
 
