@@ -14,37 +14,18 @@
 #include <string_view>
 
 #include "core/error.hpp"
+#include "core/strings.hpp"
 
 namespace c1r {
 namespace {
 
 constexpr std::string_view kBom{"\xEF\xBB\xBF"};
-constexpr size_t kSnippetMax = 40;
 
 [[noreturn]] void fail(const std::string& path, const std::string& what) {
     throw Error::at(ErrorKind::input, path, "", what);
 }
 
-// Cells are untrusted text: keep messages on one line and short.
-std::string printable(std::string_view text) {
-    std::string out;
-    for (size_t i = 0; i < text.size(); ++i) {
-        if (i == kSnippetMax) {
-            out += "...";
-            break;
-        }
-        const auto c = static_cast<unsigned char>(text[i]);
-        if (c >= 0x20 && c != 0x7f) {
-            out += static_cast<char>(c);  // bytes >= 0x80 pass through so UTF-8 names stay readable
-        } else {
-            static constexpr char kHex[] = "0123456789abcdef";
-            out += "\\x";
-            out += kHex[c >> 4];
-            out += kHex[c & 0xf];
-        }
-    }
-    return out;
-}
+std::string printable(std::string_view text) { return snippet(text, false); }
 
 std::string read_file(const std::string& path) {
     struct stat st {};

@@ -19,6 +19,7 @@
 #include <string_view>
 
 #include "core/error.hpp"
+#include "core/strings.hpp"
 #include "io/atomic_file.hpp"
 
 namespace c1r {
@@ -28,7 +29,6 @@ constexpr std::string_view kMagic{"\x93NUMPY", 6};
 constexpr size_t kMaxDims = 3;
 constexpr size_t kHeaderAlign = 64;  // numpy aligns the data start to 64 bytes since 1.x
 constexpr size_t kChunkBytes = size_t{1} << 16;
-constexpr size_t kSnippetMax = 40;
 
 [[noreturn]] void fail(const std::string& path, const std::string& what, ErrorKind kind = ErrorKind::input) {
     throw Error::at(kind, path, "", what);
@@ -36,26 +36,7 @@ constexpr size_t kSnippetMax = 40;
 
 std::string errno_text(int err) { return std::strerror(err); }
 
-// Header text and file names are untrusted: keep messages on one line and short.
-std::string printable(std::string_view text) {
-    std::string out;
-    for (size_t i = 0; i < text.size(); ++i) {
-        if (i == kSnippetMax) {
-            out += "...";
-            break;
-        }
-        const auto c = static_cast<unsigned char>(text[i]);
-        if (c >= 0x20 && c < 0x7f) {
-            out += static_cast<char>(c);
-        } else {
-            static constexpr char kHex[] = "0123456789abcdef";
-            out += "\\x";
-            out += kHex[c >> 4];
-            out += kHex[c & 0xf];
-        }
-    }
-    return out;
-}
+std::string printable(std::string_view text) { return snippet(text, true); }
 
 std::string shape_text(const std::vector<int64_t>& shape) {
     std::string out = "(";

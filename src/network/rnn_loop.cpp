@@ -11,7 +11,9 @@ namespace {
 double sigmoid(double x) { return 1.0 / (1.0 + std::exp(-x)); }
 double softplus(double x) { return x > 0 ? x + std::log1p(std::exp(-x)) : std::log1p(std::exp(x)); }
 
-// Keras' activations on one value (softmax and log_softmax work on a whole gate vector: activate()).
+// Keras' activations on one value (softmax and log_softmax work on a whole gate vector: activate()). Written
+// apart from reference/ref_act.cpp on purpose: --verify compares this loop with the reference, and one shared
+// formula would agree with itself.
 double activation_value(const ActivationSpec& a, double x) {
     switch (a.fn) {
         case Activation::linear: return x;

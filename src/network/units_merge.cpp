@@ -12,12 +12,6 @@ namespace {
 
 using dnnl::memory;
 
-// Input k in the layout its producer left it, or plain nwc when it holds another data type than the run's.
-memory::desc producer_desc(const UnitContext& c, size_t k) {
-    const memory::desc md = c.srcs[k].get_desc();
-    return md.data_type() == c.data_type() ? md : c.nwc(c.node.input_shapes[k]);
-}
-
 dnnl::algorithm binary_alg(LayerType type) {
     switch (type) {
         case LayerType::subtract:
@@ -54,7 +48,7 @@ bool is_reference(const dnnl::binary::primitive_desc& pd) {
 void append_binary(UnitContext& c, dnnl::algorithm alg, const memory& src0, size_t k,
                    const memory::desc& dst_md, memory& dst, LayerUnit& unit) {
     const memory::desc src0_md = src0.get_desc();
-    const memory::desc own_md = producer_desc(c, k);
+    const memory::desc own_md = c.src_desc(k);
     std::vector<memory::desc> candidates;
     // Not a blocked src1 broadcast over channels (C = 1 padded to a block): oneDNN 2.6's jit:uni binary gets
     // it wrong in place (nCw16c, measured); plain, it is a small tensor anyway.
@@ -118,7 +112,7 @@ LayerUnit build_merge(UnitContext& c) {
     memory dst;
     size_t next = 1;
     if (full(order[0])) {
-        memory src0 = c.adapt(c.srcs[order[0]], producer_desc(c, order[0]), unit);
+        memory src0 = c.adapt(c.srcs[order[0]], c.src_desc(order[0]), unit);
         append_binary(c, alg, src0, order[1], memory::desc(out_dims, c.data_type(), tag::any), dst, unit);
         next = 2;
     } else {
@@ -148,7 +142,7 @@ LayerUnit build_concat(UnitContext& c) {
     const bool channels = rank == 2 || (c.format == DataFormat::channels_last ? axis == 2 : axis == 1);
     LayerUnit unit;
     std::vector<memory::desc> src_mds;
-    for (size_t k = 0; k < c.srcs.size(); ++k) src_mds.push_back(producer_desc(c, k));
+    for (size_t k = 0; k < c.srcs.size(); ++k) src_mds.push_back(c.src_desc(k));
     const memory::desc dst_md(dims_of(c.node.output_shapes[0]), c.data_type(), tag::any);
     dnnl::concat::primitive_desc pd(dst_md, channels ? 1 : 2, src_mds, c.engine);
     unit.impl = pd.impl_info_str();

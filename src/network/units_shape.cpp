@@ -11,12 +11,6 @@ namespace {
 
 using dnnl::memory;
 
-// Input k in the layout its producer left it, or plain nwc when it holds another data type than the run's.
-memory::desc producer_desc(const UnitContext& c, size_t k) {
-    const memory::desc md = c.srcs[k].get_desc();
-    return md.data_type() == c.data_type() ? md : c.nwc(c.node.input_shapes[k]);
-}
-
 // The format tag of a 3-D layout (plain or blocked over channels), so an output can keep its input's layout;
 // nwc for anything else.
 tag layout_tag(const memory::desc& md) {
@@ -40,7 +34,7 @@ LayerUnit build_global_pool(UnitContext& c) {
                          ? dnnl::algorithm::pooling_max
                          : dnnl::algorithm::pooling_avg_exclude_padding;
     const memory::desc dst_md(dims_of(c.node.output_shapes[0]), c.data_type(), tag::any);
-    dnnl::pooling_forward::desc desc(dnnl::prop_kind::forward_inference, alg, producer_desc(c, 0), dst_md,
+    dnnl::pooling_forward::desc desc(dnnl::prop_kind::forward_inference, alg, c.src_desc(0), dst_md,
                                      {1}, {in.length}, {0}, {0});
     dnnl::pooling_forward::primitive_desc pd(desc, c.engine);
     unit.impl = pd.impl_info_str();
@@ -117,7 +111,7 @@ LayerUnit build_repeat(UnitContext& c) {
     LayerUnit unit;
     const memory::desc dst_md(dims_of(c.node.output_shapes[0]), c.data_type(), tag::any);
     dnnl::resampling_forward::desc desc(dnnl::prop_kind::forward_inference,
-                                        dnnl::algorithm::resampling_nearest, producer_desc(c, 0), dst_md);
+                                        dnnl::algorithm::resampling_nearest, c.src_desc(0), dst_md);
     dnnl::resampling_forward::primitive_desc pd(desc, c.engine);
     unit.impl = pd.impl_info_str();
     memory src = c.adapt(c.srcs[0], pd.src_desc(), unit);
