@@ -363,8 +363,11 @@ TEST_CASE("graph golden: a Functional model holding a nested Sequential, against
     }
 }
 
-TEST_CASE("graph: a nested model called twice is refused, naming it", "[graph][bad-input][keras]") {
-    json model = json::parse(c1r_test::read_text(std::string(C1R_FIXTURE_DIR) + "/keras/nested_golden.json")).at("model");
+TEST_CASE("graph: a nested model called twice runs its layers again on the same weights", "[graph][keras]") {
+    // add = inner(x) + x, then add2 = inner(add) + add. The golden fixture's output is add (PyTorch, float64), so
+    // add2 is what the once-called model gives on that output as its input.
+    const json fixture = json::parse(c1r_test::read_text(std::string(C1R_FIXTURE_DIR) + "/keras/nested_golden.json"));
+    json model = fixture.at("model");
     json& layers = model["config"]["layers"];
     layers[1]["inbound_nodes"] = json::parse(R"([[["x", 0, 0, {}]], [["add", 0, 0, {}]]])");
     layers.push_back(json::parse(
@@ -372,9 +375,23 @@ TEST_CASE("graph: a nested model called twice is refused, naming it", "[graph][b
             "inbound_nodes": [[["inner", 2, 0, {}], ["add", 0, 0, {}]]]})"));
     model["config"]["output_layers"] = json::parse(R"([["add2", 0, 0]])");
     TempDir dir;
-    auto r = run_binary({dir.write_json("twice.json", model), "--dry-run"});
-    INFO(r.err);
-    CHECK(r.exit_code == 2);
-    CHECK(r.err.find("'inner'") != std::string::npos);
-    CHECK(r.err.find("called more than once") != std::string::npos);
+    write_fixture_npy(dir.file("x.npy"), fixture.at("input"));
+    write_fixture_npy(dir.file("y1.npy"), fixture.at("output"));
+    for (const auto& [layer, variables] : fixture.at("weights").items()) {
+        c1r_test::fs::create_directories(dir.path() / "w" / layer);
+        for (const auto& [name, values] : variables.items())
+            write_fixture_npy((dir.path() / "w" / layer / (name + ".npy")).string(), values);
+    }
+    json twice = run_json({dir.write_json("twice.json", model), "--input", dir.file("x.npy"), "--weights",
+                           dir.file("w"), "--verify", "--format", "json", "--save-output", dir.file("y2.npy")});
+    CHECK(twice["verify"]["passed"] == true);
+    REQUIRE(twice["layers"].size() == 6);
+    CHECK(twice["layers"][3]["name"] == "c1_call1");
+    CHECK(twice["layers"][3]["params"] == 0);  // its weights are c1's
+    run_json({dir.write_json("once.json", fixture.at("model")), "--input", dir.file("y1.npy"), "--weights",
+              dir.file("w"), "--format", "json", "--save-output", dir.file("want.npy")});
+    c1r::NpyArray got = c1r::read_npy(dir.file("y2.npy")), want = c1r::read_npy(dir.file("want.npy"));
+    CHECK(got.shape == want.shape);
+    REQUIRE(got.data.size() == want.data.size());
+    for (size_t i = 0; i < want.data.size(); ++i) CHECK(std::abs(got.data[i] - want.data[i]) <= 1e-5f);
 }

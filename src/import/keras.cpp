@@ -97,6 +97,8 @@ private:
     std::set<std::string> names_;
     std::map<std::string, std::vector<std::string>> calls_;  // Keras layer name -> our tensor name per call
     std::set<std::string> nested_models_;
+    size_t repeat_call_ = 0;  // > 0 while a nested model's layers are emitted for its call number repeat_call_
+    std::map<std::string, std::string> first_layer_;  // a Keras layer -> our layer of its first call
     const json* sequential_model_ = nullptr;  // the Sequential model being emitted  // nested models whose node 0 is their own construction
     std::vector<std::string> problems_;
     std::string first_problem_pointer_;
@@ -304,9 +306,6 @@ private:
                         where = (holder == l.entry ? l.pointer : std::string()) + "/build_config/input_shape";
                 }
                 if (!shape) {
-                    for (const char* k : {"build_input_shape"}) {
-                        (void)k;
-                    }
                     fail(l.pointer, "the model does not state its input shape (no InputLayer or batch_input_shape); "
                                     "save it from a built model");
                 }
@@ -417,14 +416,9 @@ private:
                     if (in.empty()) break;
                     std::string out;
                     if (is_model(l.class_name)) {
-                        if (done_calls[i] > 0) {
-                            problem(l.pointer, l.label() + ": a nested model called more than once cannot be mapped");
-                            calls_[l.name].push_back(l.name);
-                            ++done_calls[i];
-                            continue;
-                        }
-                        if (model_has_own_input(*l.entry)) nested_models_.insert(l.name);
-                        auto outs = emit_model(*l.entry, l.pointer, in);
+                        if (done_calls[i] == 0 && model_has_own_input(*l.entry)) nested_models_.insert(l.name);
+                        auto outs = done_calls[i] == 0 ? emit_model(*l.entry, l.pointer, in)
+                                                       : emit_model_again(l, in, done_calls[i]);
                         calls_[l.name].push_back(outs.at(0));
                         for (size_t k = 1; k < outs.size(); ++k) calls_[l.name].back() += "";  // first output only
                     } else {
@@ -446,9 +440,32 @@ private:
         return endpoint_names(config, "output_layers", pointer + "/config");
     }
 
+    // A nested model called again (call >= 1): its layers are emitted once more, each as a `shared` node of its
+    // first call's layer (the same weights), named <layer>_call<call>. Inside the model, node indices count
+    // from its own first call, so its layers' calls are tracked apart and the outer ones restored afterwards.
+    std::vector<std::string> emit_model_again(const Layer& model, const std::vector<std::string>& in, size_t call) {
+        const auto outer_calls = calls_;
+        const size_t outer_repeat = repeat_call_;
+        for (const Layer& inner : read_layers(*model.entry, model.pointer)) calls_.erase(inner.name);
+        repeat_call_ = call;
+        std::vector<std::string> outs = emit_model(*model.entry, model.pointer, in);
+        repeat_call_ = outer_repeat;
+        calls_ = outer_calls;
+        return outs;
+    }
+
     std::string emit_layer(const Layer& l, const std::vector<std::string>& inputs, size_t call) {
-        if (call > 0) {  // a shared layer called again: the same weights
-            json node = {{"type", "shared"}, {"layer", calls_[l.name].at(0)}, {"name", unique(l.name + "_call" + std::to_string(call))},
+        if (call > 0 || repeat_call_ > 0) {  // a shared layer called again, or a nested model's layer: the same weights
+            std::string first;
+            if (repeat_call_ == 0) {
+                first = calls_[l.name].at(0);
+            } else {
+                auto it = first_layer_.find(l.name);
+                if (it == first_layer_.end()) fail(l.pointer, l.label() + ": not emitted by its model's first call");
+                first = it->second;
+            }
+            const size_t n = repeat_call_ > 0 ? repeat_call_ : call;
+            json node = {{"type", "shared"}, {"layer", first}, {"name", unique(l.name + "_call" + std::to_string(n))},
                          {"inputs", inputs}};
             layers_.push_back(node);
             return node["name"].get<std::string>();
@@ -476,6 +493,7 @@ private:
         }
         out["name"] = l.name;
         names_.insert(l.name);
+        first_layer_.emplace(l.name, l.name);
         out["inputs"] = inputs;
         try {
             // The kind's own reader validates, and its record (every key, defaults filled) is what we emit.
