@@ -26,7 +26,8 @@ interpreter below walks the config's graph itself: a layer reads the layer befor
   repeat_vector; time_distributed(dense) = dense on every step; embedding = embeddings[ids].
 - normalization: batch_normalization with moving statistics on `axis`, (x − mean)·gamma/sqrt(var + eps) + beta
   (checked against torch BatchNorm1d in eval mode); layer_normalization over `axis` with the biased variance
-  (checked against torch layer_norm). Cases after conv1d/dense (the tool may fold there), after an activation or
+  (checked against torch layer_norm; axis [1, 2] normalises each sample over length and channels, gamma/beta (L, C));
+  return_statistics adds the mean and 1/sqrt(var + eps) with the normalised axes kept as 1. Cases after conv1d/dense (the tool may fold there), after an activation or
   a pooling (it may not), before a 'same' conv, and with center/scale off.
 - global_pooling, padding_cropping: reductions over the length axis; zero padding and cropping of steps.
 - depthwise_separable: explicit windows (TF 'same': left = total // 2) and einsum, output channel c·M + m;
