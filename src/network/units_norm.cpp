@@ -69,6 +69,7 @@ memory stat_output(UnitContext& c, const memory& stat, size_t k, LayerUnit& unit
     if (c.data_type() == dt::f32) return view;
     memory dst(c.nwc(shape), c.engine);
     unit.steps.push_back({dnnl::reorder(view, dst), {{DNNL_ARG_FROM, view}, {DNNL_ARG_TO, dst}}, true});
+    if (unit.impl.find("+reorder") == std::string::npos) unit.impl += "+reorder";
     return dst;
 }
 
