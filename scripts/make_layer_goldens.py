@@ -26,7 +26,8 @@ interpreter below walks the config's graph itself: a layer reads the layer befor
   repeat_vector; time_distributed(dense) = dense on every step; embedding = embeddings[ids].
 - normalization: batch_normalization with moving statistics on `axis`, (x − mean)·gamma/sqrt(var + eps) + beta
   (checked against torch BatchNorm1d in eval mode); layer_normalization over `axis` with the biased variance
-  (checked against torch layer_norm). Cases after conv1d/dense (the tool may fold there), after an activation or
+  (checked against torch layer_norm; axis [1, 2] normalises each sample over length and channels, gamma/beta (L, C));
+  return_statistics adds the mean and 1/sqrt(var + eps) with the normalised axes kept as 1. Cases after conv1d/dense (the tool may fold there), after an activation or
   a pooling (it may not), before a 'same' conv, and with center/scale off.
 - global_pooling, padding_cropping: reductions over the length axis; zero padding and cropping of steps.
 - depthwise_separable: explicit windows (TF 'same': left = total // 2) and einsum, output channel c·M + m;
@@ -386,6 +387,11 @@ def layer_normalization(case, key, x, layer):
         ref = F.layer_norm(x, shape, None if gamma is None else gamma.reshape(shape),
                            None if beta is None else beta.reshape(shape), eps)
         assert torch.allclose(y, ref, atol=1e-12)
+    if layer.get("return_statistics", False):
+        # ONNX LayerNormalization's Mean and InvStdDev: the input's shape with the normalised axes kept as 1.
+        inv = 1.0 / torch.sqrt(variance + eps)
+        assert torch.allclose(inv, torch.rsqrt(x.var(dim=axes, unbiased=False, keepdim=True) + eps), atol=1e-12)
+        return [y, mean, inv]
     return y
 
 
@@ -797,6 +803,23 @@ def normalization_cases():
         single("ln_epsilon_0p1", [ln("ln", epsilon=0.1)], (2, 4, 3)),
         single("ln_after_dense_rank2", [dense_l("d", 5), ln("ln")], (2, 6)),
         single("ln_after_conv_relu", [conv("c", 4, 3, activation="relu"), ln("ln")], (2, 7, 3)),
+        # Keras LayerNormalization(axis=[1, 2]): each sample over its length and channels, gamma/beta (L, C).
+        single("ln_length_channels", [ln("ln", axis=[1, 2])], (2, 5, 4)),
+        single("ln_length_channels_negative", [ln("ln", axis=[-1, -2], center=False, epsilon=0.1)], (3, 4, 3)),
+        single("ln_length_channels_scale_false", [ln("ln", axis=[2, 1], scale=False)], (2, 6, 2)),
+        single("ln_length_channels_after_conv", [conv("c", 5, 3, padding="same", activation="relu"),
+                                                 ln("ln", axis=[1, 2])], (2, 6, 3)),
+        single("ln_axis_one_entry_list", [ln("ln", axis=[2])], (2, 4, 5)),
+        # return_statistics: outputs 1 and 2 are the mean and 1/sqrt(var + eps) of each normalised group.
+        single("ln_statistics", [ln("ln", return_statistics=True, epsilon=0.1)], (2, 5, 4),
+               outputs=["ln", "ln:1", "ln:2"]),
+        single("ln_length_channels_statistics", [conv("c", 4, 2), ln("ln", axis=[1, 2], return_statistics=True)],
+               (2, 7, 3), outputs=["ln", "ln:1", "ln:2"]),
+        single("ln_statistics_rank2", [dense_l("d", 6), ln("ln", return_statistics=True, center=False)], (3, 4),
+               outputs=["ln:2", "ln:1", "ln"]),
+        single("ln_statistics_read_by_layers", [ln("ln", return_statistics=True),
+                                                L("add", "sum", inputs=["ln:1", "ln:2"]),
+                                                conv("c", 2, 1, inputs=["ln"])], (2, 5, 3), outputs=["sum", "c"]),
     ]
 
 

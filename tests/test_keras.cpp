@@ -425,6 +425,32 @@ TEST_CASE("Keras aliases, plain integers and optional keys", "[keras]") {
                                     });
 }
 
+TEST_CASE("LayerNormalization's axis list: the channels, or length and channels together", "[keras]") {
+    // Keras 3 stores sorted(axes) once built; axis=[1, 2] normalises each sample over its steps and channels,
+    // with gamma and beta of shape (L, C).
+    json model = sequential(
+        input_layer("[2, 6, 3]") +
+        R"(, {"class_name": "LayerNormalization", "config": {"name": "ln1", "axis": [2], "epsilon": 0.001}},
+             {"class_name": "LayerNormalization", "config": {"name": "ln2", "axis": [1, 2], "epsilon": 0.01,
+              "center": true, "scale": true, "rms_scaling": false}})");
+    json config = c1r::keras_to_config(model, "model.json", {});
+    CHECK(config["layers"][0]["axis"] == 2);  // a one-entry list reads as its integer
+    CHECK(config["layers"][1]["axis"] == json::array({1, 2}));
+    c1r::Plan plan = c1r_test::plan_of(config, "model.json");
+    REQUIRE(plan.layers.size() == 2);
+    CHECK(plan.layers[0].params == 2 * 3);      // gamma, beta (C)
+    CHECK(plan.layers[1].params == 2 * 6 * 3);  // gamma, beta (L, C), as Keras' model.summary() counts
+    CHECK_FALSE(plan.layers[1].receptive_field.has_value());  // every step of the sample
+
+    SECTION("an axis list that leaves out the channels is refused, not computed differently") {
+        json length_only = sequential(
+            input_layer("[2, 6, 3]") + R"(, {"class_name": "LayerNormalization", "config": {"name": "ln", "axis": [1]}})");
+        c1r::Error e = c1r_test::error_from([&] { c1r_test::plan_of(c1r::keras_to_config(length_only, "model.json", {}), "model.json"); });
+        CHECK(e.kind() == c1r::ErrorKind::config);
+        CHECK_THAT(e.what(), Catch::Contains("axis 1 is not the channel axis (2)"));
+    }
+}
+
 TEST_CASE("The input shape comes from the first place the model states it", "[keras]") {
     SECTION("Keras 3 Sequential without an InputLayer: build_input_shape") {
         json model = json::parse(R"({"module": "keras", "class_name": "Sequential", "config": {"name": "m",

@@ -280,6 +280,27 @@ TEST_CASE("bad layer settings name the file and the exact pointer", "[spec][erro
         check_config_error(with_layer_key(reshape, "target_shape", json::array({8, -2})),
                            "/layers/0/target_shape/1");
     }
+    SECTION("normalisation axes") {
+        const json ln = {{"type", "layer_normalization"}};
+        check_config_error(with_layer_key(ln, "axis", json::array()), "/layers/0/axis");
+        check_config_error(with_layer_key(ln, "axis", json::array({1, 2, 0})), "/layers/0/axis");
+        check_config_error(with_layer_key(ln, "axis", json::array({1, 4})), "/layers/0/axis/1");
+        check_config_error(with_layer_key(ln, "axis", json::array({1, "2"})), "/layers/0/axis/1");
+        check_config_error(with_layer_key(ln, "return_statistics", 1), "/layers/0/return_statistics");
+        const json bn = {{"type", "batch_normalization"}};
+        check_config_error(with_layer_key(bn, "axis", json::array({1, 2})), "/layers/0/axis");
+        check_config_error(with_layer_key(bn, "return_statistics", true), "/layers/0/return_statistics");
+        // Known once the input's rank is (make_plan): the batch axis, an axis twice, the length alone.
+        for (const json& axes : {json::array({0, 2}), json::array({2, -1}), json::array({1}), json(1)}) {
+            CAPTURE(axes.dump());
+            auto spec = c1r::parse_config(with_layer_key(ln, "axis", axes), kSource);
+            auto e = error_from([&] { c1r::make_plan(spec, c1r::Shape{1, 16, 4}); });
+            CHECK(e.kind() == c1r::ErrorKind::config);
+            CHECK(e.pointer() == "/layers/0/axis");
+        }
+        auto spec = c1r::parse_config(with_layer_key(ln, "axis", json::array({-1, 1})), kSource);
+        CHECK(c1r::make_plan(spec, c1r::Shape{1, 16, 4}).layers[0].params == 2 * 16 * 4);
+    }
     SECTION("a layer that is not an object") {
         check_config_error(config_json({1, 16, 4}, json::array({conv(), 3})), "/layers/1");
     }

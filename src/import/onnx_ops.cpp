@@ -277,21 +277,52 @@ void batch_norm(Lowerer& L, const OnnxNode& n) {
     L.set_tensor(n.outputs[0], ref, x.dims, x.roles, x.rank);
 }
 
+// LayerNormalization over the last axis: layer_normalization on our channels (a permute first when that axis is
+// our length). Over the last two axes of a sequence (axis 1 or -2): layer_normalization over length and channels,
+// W/B (ONNX order) transposed to Keras' (L, C) where the ONNX order is (C, L). Mean and InvStdDev, when read,
+// are the layer's outputs 1 and 2 (return_statistics), shaped as the input with the normalised axes size 1.
 void layer_norm(Lowerer& L, const OnnxNode& n) {
-    for (size_t k = 1; k < n.outputs.size(); ++k)
-        if (L.used(n, k)) throw Unsupported{"its Mean/InvStdDev outputs are not supported"};
+    L.only_attrs(n, {"axis", "epsilon", "stash_type"});
+    if (L.attr_i(n, "stash_type", 1) != 1) throw Unsupported{"stash_type other than 1 (float)"};
     const Value& in = L.tensor_in(n, 0);
-    int64_t axis = Lowerer::norm_axis(L.attr_i(n, "axis", -1), in.dims.size());
-    if (axis != static_cast<int64_t>(in.dims.size()) - 1) throw Unsupported{"normalises more than the last axis"};
-    Value x = L.channels_at(n, in, axis);
-    const int64_t c = in.dims.back();
-    std::string ref = L.add_layer(n, {{"type", "layer_normalization"}, {"axis", 1}, {"epsilon", L.attr_f(n, "epsilon", 1e-5)},
-                                      {"center", L.has(n, 2)}}, {x.ref});
-    if (L.const_in(n, 1).elements() != c || (L.has(n, 2) && L.const_in(n, 2).elements() != c))
-        throw Unsupported{"scale or bias does not match the last axis"};
-    L.add_weight(ref, "gamma", {c}, to_float(L.const_in(n, 1).data));
-    if (L.has(n, 2)) L.add_weight(ref, "beta", {c}, to_float(L.const_in(n, 2).data));
+    const int64_t rank = static_cast<int64_t>(in.dims.size());
+    const int64_t axis = Lowerer::norm_axis(L.attr_i(n, "axis", -1), in.dims.size());
+    if (axis == 0)
+        throw Unsupported{"normalises over the batch axis too (axis 0): each sample is normalised on its own here, "
+                          "and a scale shaped like the whole input would tie the weights to the batch size"};
+    const bool joint = axis < rank - 1;
+    if (joint && rank != 3) throw Unsupported{"normalises axes " + std::to_string(axis) + ".." + std::to_string(rank - 1) + " of a rank-" + std::to_string(rank) + " tensor"};
+    Value x = joint ? (Lowerer::direct(in) ? in : L.canonical(n, in, true)) : L.channels_at(n, in, axis);
+    const std::vector<int64_t> norm_dims(x.dims.begin() + axis, x.dims.end());
+    int64_t per = 1;
+    for (int64_t d : norm_dims) per = mul_sizes(per, d);
+    const bool stats = L.used(n, 1) || L.used(n, 2);
+    json layer = {{"type", "layer_normalization"}, {"epsilon", L.attr_f(n, "epsilon", 1e-5)}, {"center", L.has(n, 2)}};
+    layer["axis"] = joint ? json{1, 2} : json(1);
+    if (stats) layer["return_statistics"] = true;
+    std::string ref = L.add_layer(n, layer, {x.ref});
+    // Keras layout: (C) for one axis; (L, C) for both, our length and channels in that order.
+    const bool swap = joint && x.roles[1] == 'C';  // ONNX (C, L): transpose to (L, C)
+    for (size_t k = 1; k <= 2; ++k) {
+        if (k == 2 && !L.has(n, 2)) continue;
+        const Value& v = L.const_in(n, k);  // the scale is required
+        if (v.elements() != per || (joint && v.dims != norm_dims))
+            throw Unsupported{std::string(k == 1 ? "scale" : "bias") + " does not have the normalised axes' shape"};
+        std::vector<float> values = to_float(v.data);
+        if (swap) {
+            const int64_t rows = norm_dims[0], cols = norm_dims[1];
+            for (int64_t i = 0; i < rows; ++i)
+                for (int64_t j = 0; j < cols; ++j) values[static_cast<size_t>(j * rows + i)] = static_cast<float>(v.data[static_cast<size_t>(i * cols + j)]);
+        }
+        const std::vector<int64_t> shape = joint ? std::vector<int64_t>{x.dims[swap ? 2 : 1], x.dims[swap ? 1 : 2]}
+                                                 : std::vector<int64_t>{per};
+        L.add_weight(ref, k == 1 ? "gamma" : "beta", shape, std::move(values));
+    }
     L.set_tensor(n.outputs[0], ref, x.dims, x.roles, x.rank);
+    std::vector<int64_t> stat_dims = x.dims;
+    for (int64_t a = axis; a < rank; ++a) stat_dims[static_cast<size_t>(a)] = 1;
+    for (size_t k = 1; k <= 2; ++k)
+        if (L.used(n, k)) L.set_tensor(n.outputs[k], ref + ":" + std::to_string(k), stat_dims, x.roles, x.rank);
 }
 
 // Gemm / MatMul with a constant right operand: dense on the last axis; a following Add of a constant vector

@@ -90,6 +90,12 @@ struct LayerPlan {
     std::optional<size_t> folded_into;       // batch_normalization folded into that conv/dense node
 };
 
+// A layer_normalization over both the length and the channels of each sample (a planned node's `axis` has two
+// entries only then: plan_norm refuses every other list).
+inline bool normalises_length(const LayerPlan& p) {
+    return p.spec.type == LayerType::layer_normalization && p.spec.norm_axes.size() == 2;
+}
+
 // The input steps (unclipped interval, 128-bit) that output steps [lo, hi] of a node read; empty when lo > hi.
 struct Span {
     Wide lo, hi;

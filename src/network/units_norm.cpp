@@ -1,5 +1,6 @@
 // Normalisation: batch_normalization with the moving statistics (oneDNN batch normalisation, global stats)
-// and layer_normalization over the channels of each step (oneDNN layer normalisation).
+// and layer_normalization over the channels of each step, or over each sample's length and channels (oneDNN
+// layer normalisation), optionally with its statistics as outputs.
 #include "core/error.hpp"
 #include "network/unit.hpp"
 
@@ -60,34 +61,65 @@ LayerUnit batch_norm(UnitContext& c) {
     return unit;
 }
 
-// Keras LayerNormalization over the channel axis: each step of each sample normalised over its channels. The
-// plain nwc buffer seen as (N, W, C) puts the channels last, the axis oneDNN normalises.
+// A statistic of the layer normalisation (f32, one value per group, in group order) as output `k`: the memory
+// itself when the run is f32 (its nwc layout of the (N, L or 1, 1) shape is the same order), else a reorder.
+memory stat_output(UnitContext& c, const memory& stat, size_t k, LayerUnit& unit) {
+    const Shape& shape = c.node.output_shapes.at(k);
+    const memory view(memory::desc(dims_of(shape), dt::f32, tag::nwc), c.engine, stat.get_data_handle());
+    if (c.data_type() == dt::f32) return view;
+    memory dst(c.nwc(shape), c.engine);
+    unit.steps.push_back({dnnl::reorder(view, dst), {{DNNL_ARG_FROM, view}, {DNNL_ARG_TO, dst}}, true});
+    if (unit.impl.find("+reorder") == std::string::npos) unit.impl += "+reorder";
+    return dst;
+}
+
+// Keras LayerNormalization. Over the channels: the plain nwc buffer seen as (N, W, C) puts the channels last,
+// the axis oneDNN normalises. Over length and channels together (axis [1, 2]): the same buffer seen as (N, W·C),
+// whose per-"channel" scale and shift are exactly Keras' (L, C) gamma and beta, row-major. With
+// return_statistics the primitive runs in forward_training, which writes the mean and the variance; two
+// in-place eltwise steps turn the variance into 1/sqrt(var + eps).
 LayerUnit layer_norm(UnitContext& c) {
     const LayerSpec& s = c.node.spec;
     const Shape& in = c.node.input_shapes[0];
-    const memory::dim channels = in.channels;
+    const bool joint = normalises_length(c.node);
+    const memory::dim per = joint ? in.length * in.channels : in.channels;
     LayerUnit unit;
     memory src = c.plain_src(0, unit);
-    const memory::desc steps_md({in.batch, in.length, channels}, c.data_type(), tag::abc);
+    const memory::desc view_md = joint ? memory::desc({in.batch, per}, c.data_type(), tag::ab)
+                                       : memory::desc({in.batch, in.length, per}, c.data_type(), tag::abc);
+    const auto kind = s.return_statistics ? dnnl::prop_kind::forward_training : dnnl::prop_kind::forward_inference;
     dnnl::layer_normalization_forward::desc desc(
-        dnnl::prop_kind::forward_inference, steps_md, static_cast<float>(s.epsilon),
+        kind, view_md, static_cast<float>(s.epsilon),
         dnnl::normalization_flags::use_scale | dnnl::normalization_flags::use_shift);
     dnnl::layer_normalization_forward::primitive_desc pd(desc, c.engine);
     unit.impl = pd.impl_info_str();
 
     memory dst(c.nwc(in), c.engine);
-    const memory::desc vector_md({channels}, dt::f32, tag::a);
+    const memory::desc vector_md({per}, dt::f32, tag::a);
     std::unordered_map<int, memory> args{
-        {DNNL_ARG_SRC, memory(steps_md, c.engine, src.get_data_handle())},
-        {DNNL_ARG_DST, memory(steps_md, c.engine, dst.get_data_handle())},
-        {DNNL_ARG_SCALE, c.upload(vector_or(c, "gamma", channels, 1.0f), vector_md, vector_md)},
-        {DNNL_ARG_SHIFT, c.upload(vector_or(c, "beta", channels, 0.0f), vector_md, vector_md)}};
+        {DNNL_ARG_SRC, memory(view_md, c.engine, src.get_data_handle())},
+        {DNNL_ARG_DST, memory(view_md, c.engine, dst.get_data_handle())},
+        {DNNL_ARG_SCALE, c.upload(vector_or(c, "gamma", per, 1.0f), vector_md, vector_md)},
+        {DNNL_ARG_SHIFT, c.upload(vector_or(c, "beta", per, 0.0f), vector_md, vector_md)}};
     // Inference computes the statistics on the fly; a primitive that still asks for them gets scratch
-    // buffers.
-    if (!pd.mean_desc().is_zero()) args[DNNL_ARG_MEAN] = memory(pd.mean_desc(), c.engine);
-    if (!pd.variance_desc().is_zero()) args[DNNL_ARG_VARIANCE] = memory(pd.variance_desc(), c.engine);
+    // buffers. Training writes them: they are outputs 1 and 2.
+    memory mean, variance;
+    if (!pd.mean_desc().is_zero()) args[DNNL_ARG_MEAN] = mean = memory(pd.mean_desc(), c.engine);
+    if (!pd.variance_desc().is_zero()) args[DNNL_ARG_VARIANCE] = variance = memory(pd.variance_desc(), c.engine);
     unit.steps.push_back({dnnl::layer_normalization_forward(pd), std::move(args), false});
     unit.dsts = {dst};
+    if (!s.return_statistics) return unit;
+    if (!mean || !variance)
+        throw Error(ErrorKind::runtime, "layer \"" + s.name + "\": oneDNN's layer normalisation gave no statistics");
+    for (const EltwiseOp op : {EltwiseOp{dnnl::algorithm::eltwise_linear, 1.0f, static_cast<float>(s.epsilon)},
+                               EltwiseOp{dnnl::algorithm::eltwise_pow, 1.0f, -0.5f}}) {
+        dnnl::eltwise_forward::desc e(dnnl::prop_kind::forward_inference, op.alg, variance.get_desc(), op.alpha, op.beta);
+        dnnl::eltwise_forward::primitive_desc epd(e, c.engine);
+        unit.impl += std::string("+eltwise:") + epd.impl_info_str();
+        unit.steps.push_back({dnnl::eltwise_forward(epd), {{DNNL_ARG_SRC, variance}, {DNNL_ARG_DST, variance}}});
+    }
+    unit.dsts.push_back(stat_output(c, mean, 1, unit));
+    unit.dsts.push_back(stat_output(c, variance, 2, unit));
     return unit;
 }
 
