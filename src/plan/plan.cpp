@@ -317,17 +317,20 @@ Plan make_plan(const ConfigSpec& config, const std::vector<Shape>& input_shapes)
         // Receptive field and jump: defined while no path mixes length and channels; the jump only where
         // every path agrees.
         bool defined = !(kind.mixes_axes && kind.mixes_axes(layer));
-        std::optional<double> in_jump = jump[static_cast<size_t>(layer.input_tensors[0])];
+        const std::optional<double>& first_jump = jump[static_cast<size_t>(layer.input_tensors[0])];
+        bool jumps_agree = first_jump.has_value();
+        const double in_jump = first_jump.value_or(0.0);
         for (int t : layer.input_tensors) {
             defined = defined && rf_defined[static_cast<size_t>(t)];
-            if (jump[static_cast<size_t>(t)] != in_jump) in_jump.reset();
+            const std::optional<double>& other = jump[static_cast<size_t>(t)];
+            if (!other || *other != in_jump) jumps_agree = false;
         }
         for (size_t k = 0; k < layer.output_shapes.size(); ++k) {
             TensorInfo t{k == 0 ? s.name : s.name + ":" + std::to_string(k), layer.output_shapes[k],
                          static_cast<int>(index), static_cast<int>(k), {}};
             layer.output_tensors.push_back(static_cast<int>(plan.tensors.size()));
             plan.tensors.push_back(t);
-            jump.push_back(in_jump ? std::optional<double>(next_jump(*in_jump, layer)) : std::nullopt);
+            jump.push_back(jumps_agree ? std::optional<double>(next_jump(in_jump, layer)) : std::nullopt);
             rf_defined.push_back(defined);
         }
         for (int t : layer.input_tensors) plan.tensors[static_cast<size_t>(t)].readers.push_back(static_cast<int>(index));
