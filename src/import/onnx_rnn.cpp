@@ -90,8 +90,12 @@ void rnn(Lowerer& L, const OnnxNode& n) {
         inner["return_state"] = states;
         std::string ref = L.add_layer(n, inner, {in_ref});
         add_rnn_weights(L, ref, gates, 0, lstm, reset_after);
-        if (batch_first) L.set_tensor(n.outputs[0], ref, {batch, seq, 1, H}, "BL1C", 3);
-        else L.set_tensor(n.outputs[0], ref, {seq, 1, batch, H}, "L1BC", 3);
+        if (n.outputs[0].empty()) {  // Y left out: only the final state is read
+        } else if (batch_first) {
+            L.set_tensor(n.outputs[0], ref, {batch, seq, 1, H}, "BL1C", 3);
+        } else {
+            L.set_tensor(n.outputs[0], ref, {seq, 1, batch, H}, "L1BC", 3);
+        }
         const std::vector<int64_t> state = batch_first ? std::vector<int64_t>{batch, 1, H} : std::vector<int64_t>{1, batch, H};
         const std::string state_roles = batch_first ? "B1C" : "1BC";
         if (n.outputs.size() > 1 && !n.outputs[1].empty()) L.set_tensor(n.outputs[1], ref + ":1", state, state_roles, 2);
@@ -103,7 +107,7 @@ void rnn(Lowerer& L, const OnnxNode& n) {
     std::string ref = L.add_layer(n, {{"type", "bidirectional"}, {"merge_mode", "concat"}, {"layer", inner}}, {in_ref});
     add_rnn_weights(L, ref + "/forward_" + inner_name, gates, 0, lstm, reset_after);
     add_rnn_weights(L, ref + "/backward_" + inner_name, gates, 1, lstm, reset_after);
-    L.set_tensor(n.outputs[0], ref, {seq, 2, batch, H}, "LDBC", 3);
+    if (!n.outputs[0].empty()) L.set_tensor(n.outputs[0], ref, {seq, 2, batch, H}, "LDBC", 3);
 }
 
 }  // namespace
