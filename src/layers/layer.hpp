@@ -100,7 +100,8 @@ struct LayerSpec {
     int64_t units = 0;                  // dense, recurrent layers
     int64_t input_dim = 0, output_dim = 0;  // embedding
     int64_t repeats = 1;                // repeat_vector n
-    int64_t axis = -1;                  // normalisation, softmax, concatenate
+    int64_t axis = -1;                  // normalisation, softmax (0: the batch), concatenate
+    bool log_softmax = false;           // softmax `log`: log-softmax over the axis (ONNX LogSoftmax)
     double epsilon = 1e-3;
     bool center = true, scale = true;
     bool keepdims = false;
