@@ -136,3 +136,17 @@ TEST_CASE("layout: an --input file that does not fit the input's axis order is r
     CHECK(r.err.find("x.npy: shape (3, 4) has 2 axes, the layout \"LBC\" 3") != std::string::npos);
     CHECK(r.err.find("/input/layout") != std::string::npos);
 }
+
+TEST_CASE("a rank-2 input keeps its features in channels_first too, with or without a layout", "[layout][cli]") {
+    TempDir tmp("c1r_layout");
+    for (const json& input : {json{{"shape", {2, 5}}}, json{{"shape", {5, 2}}, {"layout", "CB"}}}) {
+        INFO(input.dump());
+        json config = {{"data_format", "channels_first"}, {"input", input}, {"layers", {{{"type", "dense"}, {"units", 3}}}}};
+        ProcessResult r = run_binary({tmp.write_json("m.json", config), "--dry-run", "--format", "json"});
+        INFO(r.err);
+        REQUIRE(r.exit_code == 0);
+        const json report = json::parse(r.out);
+        CHECK(report["input"]["shape"] == input["shape"]);
+        CHECK(report["params"] == 5 * 3 + 3);
+    }
+}

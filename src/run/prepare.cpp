@@ -175,7 +175,8 @@ std::unique_ptr<Prepared> prepare(const RunItem& item, const RunOverrides& overr
         const InputSpec& in = *inputs[k];
         if (files[k].empty() && in.file.empty()) {
             Shape shape = shape_from_dims(*in.shape, config.data_format);
-            if (in.rank2) shape = Shape::flat(shape.batch, shape.channels);
+            // rank 2 is held as (batch, 1, features) whatever the data format (model/spec.hpp)
+            if (in.rank2) shape = Shape::flat((*in.shape)[0], (*in.shape)[2]);
             shape.elements();  // overflow check
             shapes.push_back(shape);
         } else {
@@ -246,7 +247,7 @@ double estimated_work(const RunItem& item, const RunOverrides& overrides) {
         for (const InputSpec* in : config.inputs()) {
             if (!in->file.empty() || !in->shape) return -1;
             Shape shape = shape_from_dims(*in->shape, config.data_format);
-            shapes.push_back(in->rank2 ? Shape::flat(shape.batch, shape.channels) : shape);
+            shapes.push_back(in->rank2 ? Shape::flat((*in->shape)[0], (*in->shape)[2]) : shape);
         }
         const Plan plan = make_plan(config, shapes);
         // Warm-up and timed passes, the per-layer pass, the thread probe; creating primitives costs about as
