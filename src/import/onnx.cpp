@@ -7,6 +7,7 @@
 
 #include "core/error.hpp"
 #include "import/onnx_lower.hpp"
+#include "layers/layout.hpp"
 
 namespace c1r {
 namespace onnx_import {
@@ -176,6 +177,34 @@ Value Lowerer::channels_at(const OnnxNode& n, const Value& v, int64_t axis) {
     return out;
 }
 
+// A rank-3 graph input read only as X of sequence-first RNNs (LSTM/GRU layout 0) holds (seq, batch, features):
+// its axes are (L, B, C), which the config gives as the input's axis order.
+namespace {
+bool sequence_first_input(const OnnxGraph& graph, const std::string& name) {
+    bool read = false;
+    for (const auto& n : graph.nodes)
+        for (size_t k = 0; k < n.inputs.size(); ++k) {
+            if (n.inputs[k] != name) continue;
+            auto layout = n.attrs.find("layout");
+            const bool rnn_x = (n.op == "LSTM" || n.op == "GRU") && k == 0 &&
+                               (n.domain.empty() || n.domain == "ai.onnx") &&
+                               (layout == n.attrs.end() || (layout->second.kind == OnnxAttr::Kind::i && layout->second.i == 0));
+            if (!rnn_x) return false;
+            read = true;
+        }
+    for (const auto& o : graph.outputs)
+        if (o.name == name) return false;
+    return read;
+}
+}  // namespace
+
+std::string Lowerer::output_layout(const Value& v) {
+    if (v.is_const || v.roles.size() != v.dims.size()) return "";
+    if (!v.roles.empty() && v.roles[0] == 'B' && v.dims.size() <= 3) return "";  // canonical() writes it
+    if (!layout_problem(v.roles).empty() || layout_rank(v.roles) != v.rank) return "";  // canonical() says why not
+    return v.roles;
+}
+
 void Lowerer::add_inputs(json& config) {
     json inputs = json::object();
     for (const auto& i : graph.inputs) {
@@ -184,7 +213,9 @@ void Lowerer::add_inputs(json& config) {
         if (dims.size() != 2 && dims.size() != 3)
             throw Error(ErrorKind::config, source + ": input \"" + i.name + "\": rank " + std::to_string(dims.size()) +
                                                " is not supported ((N, C, L) or (N, F))");
-        if (dims[0] < 0) dims[0] = batch_.value_or(1);
+        const std::string roles = dims.size() == 2 ? "BC" : sequence_first_input(graph, i.name) ? "LBC" : "BCL";
+        const size_t batch_axis = roles.find('B');
+        if (dims[batch_axis] < 0) dims[batch_axis] = batch_.value_or(1);
         for (size_t k = 0; k < dims.size(); ++k)
             if (dims[k] < 1)
                 throw Error(ErrorKind::config, source + ": input \"" + i.name + "\": dimension " + std::to_string(k) +
@@ -193,7 +224,8 @@ void Lowerer::add_inputs(json& config) {
         if (names_.count(i.name)) throw Error(ErrorKind::config, source + ": input \"" + i.name + "\": named twice");
         names_.insert(i.name);
         inputs[i.name] = {{"shape", dims}};
-        set_tensor(i.name, i.name, dims, dims.size() == 3 ? "BCL" : "BC", static_cast<int>(dims.size()));
+        if (roles == "LBC") inputs[i.name]["layout"] = roles;
+        set_tensor(i.name, i.name, dims, roles, static_cast<int>(dims.size()));
     }
     if (inputs.empty()) throw Error(ErrorKind::config, source + ": the graph has no input besides its initializers");
     config["inputs"] = inputs;
@@ -201,7 +233,10 @@ void Lowerer::add_inputs(json& config) {
 
 void Lowerer::lower(const OnnxNode& n) {
     if (!n.domain.empty() && n.domain != "ai.onnx") throw Unsupported{"domain " + n.domain + " is not supported"};
-    if (n.outputs.empty() || n.outputs[0].empty()) throw Unsupported{"has no output"};
+    // An RNN may leave out Y and give only its final state Y_h; every other op's first output is its result.
+    const bool rnn = n.op == "LSTM" || n.op == "GRU";
+    if (n.outputs.empty() || (n.outputs[0].empty() && !(rnn && n.outputs.size() > 1 && !n.outputs[1].empty())))
+        throw Unsupported{"has no output"};
     if (n.inputs.empty() && n.op != "Constant") throw Unsupported{"has no input"};
     bool all_const = !n.inputs.empty() || n.op == "Constant";
     for (size_t k = 0; k < n.inputs.size(); ++k)
@@ -255,7 +290,7 @@ std::pair<json, NamedWeights> Lowerer::run() {
             for (const auto& o : n.outputs) poisoned_.insert(o);
         }
     }
-    std::vector<std::string> outputs;
+    json outputs = json::array();
     for (const auto& o : graph.outputs) {
         if (poisoned_.count(o.name)) continue;
         OnnxNode at;
@@ -265,11 +300,15 @@ std::pair<json, NamedWeights> Lowerer::run() {
             auto it = values_.find(o.name);
             if (it == values_.end()) throw Unsupported{"has no value"};
             if (it->second.is_const) throw Unsupported{"is a constant"};
-            Value v = canonical(at, it->second);
+            // Batch first and rank 2 or 3: written in (N, C, L) / (N, F) order (a permute or reshape where ours
+            // differs). Else the output's axis order is its ONNX one (layout, e.g. (C, B, L) or (B, L, 1, C)).
+            const std::string layout = output_layout(it->second);
+            Value v = layout.empty() ? canonical(at, it->second) : it->second;
             bool is_input = false;
             for (const auto& i : graph.inputs) is_input = is_input || i.name == v.ref;
             if (is_input) v.ref = add_layer(at, {{"type", "dropout"}, {"rate", 0.0}}, {v.ref}, "/identity");
-            outputs.push_back(v.ref);
+            if (layout.empty()) outputs.push_back(v.ref);
+            else outputs.push_back({{"name", v.ref}, {"layout", layout}});
         } catch (const Unsupported& u) {
             problems.push_back("output " + o.name + ": " + u.why);
         }

@@ -245,6 +245,12 @@ bool lower_activation_op(Lowerer& L, const OnnxNode& n) {
         axis = Lowerer::norm_axis(axis, x.dims.size());
         if (L.graph.opset < 13 && axis != static_cast<int64_t>(x.dims.size()) - 1)
             throw Unsupported{"opset < 13 softmax over several axes"};
+        if (x.roles[static_cast<size_t>(axis)] == 'B') {  // over the batch: our batch, whatever the other axes
+            json layer = {{"type", "softmax"}, {"axis", 0}, {"log", op == "LogSoftmax"}};
+            std::string ref = L.add_layer(n, layer, {x.ref});
+            L.set_tensor(n.outputs[0], ref, x.dims, x.roles, x.rank);
+            return true;
+        }
         Value c = L.channels_at(n, x, axis);
         std::string ref = L.add_layer(n, op == "Softmax" ? json{{"type", "softmax"}, {"axis", 1}} : activation("log_softmax"), {c.ref});
         L.set_tensor(n.outputs[0], ref, c.dims, c.roles, c.rank);

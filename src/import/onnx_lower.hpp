@@ -101,6 +101,9 @@ public:
     static int64_t norm_axis(int64_t axis, size_t rank);
     // A tensor whose ONNX axes are exactly ours (batch first, no extra axes), in either order.
     static bool direct(const Value& v);
+    // A model output's axis order (layers/layout.hpp) when it cannot be written as (N, C, L) / (N, F): its
+    // batch axis moved or it has more than 3 axes; empty otherwise (and when no axis order can hold it).
+    static std::string output_layout(const Value& v);
 
 private:
     std::optional<int64_t> batch_;

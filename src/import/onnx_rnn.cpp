@@ -1,6 +1,8 @@
 // ONNX LSTM and GRU → our lstm / gru / bidirectional, with the weights regrouped into Keras' gate order:
 // ONNX LSTM gates are (i, o, f, c), Keras (i, f, c, o); GRU gates are (z, r, h) in both. PyTorch's
 // linear_before_reset=1 is Keras' reset_after=True.
+#include <algorithm>
+
 #include "import/onnx_lower.hpp"
 
 namespace c1r::onnx_import {
@@ -56,13 +58,27 @@ void rnn(Lowerer& L, const OnnxNode& n) {
     if (direction == "reverse") throw Unsupported{"direction reverse"};
     const int64_t D = direction == "bidirectional" ? 2 : 1;
     const int64_t G = lstm ? 4 : 3;
-    if (L.has(n, 4)) throw Unsupported{"sequence_lens (per-sample lengths)"};
-    if (lstm && L.has(n, 7)) throw Unsupported{"peepholes (P)"};
+    // What our lstm / gru cannot hold, all of it named at once.
+    std::vector<std::string> refused;
+    if (L.has(n, 4)) {  // every sample as long as the sequence is no per-sample length at all
+        const Value& lens = L.in(n, 4);
+        const Value& x = L.tensor_in(n, 0);
+        const int64_t seq = x.dims.size() == 3 ? x.dims[L.attr_i(n, "layout", 0) != 0 ? 1 : 0] : -1;
+        if (!lens.is_const || std::any_of(lens.data.begin(), lens.data.end(), [&](double v) { return v != seq; }))
+            refused.push_back("sequence_lens shorter than the sequence (per-sample lengths)");
+    }
     for (size_t k : {size_t{5}, size_t{6}}) {
         if (!L.has(n, k) || (!lstm && k == 6)) continue;
         const Value& s = L.const_in(n, k);
-        for (double v : s.data)
-            if (v != 0) throw Unsupported{"a non-zero initial state"};
+        if (std::any_of(s.data.begin(), s.data.end(), [](double v) { return v != 0; })) {
+            refused.push_back(std::string("a non-zero initial state (") + (k == 5 ? "initial_h" : "initial_c") + ")");
+        }
+    }
+    if (lstm && L.has(n, 7)) refused.push_back("peepholes (P)");
+    if (!refused.empty()) {
+        std::string why;
+        for (const auto& r : refused) why += (why.empty() ? "" : ", ") + r;
+        throw Unsupported{why + ": not supported"};
     }
     const Value& x = L.tensor_in(n, 0);
     const Value& w = L.const_in(n, 1);
@@ -90,8 +106,12 @@ void rnn(Lowerer& L, const OnnxNode& n) {
         inner["return_state"] = states;
         std::string ref = L.add_layer(n, inner, {in_ref});
         add_rnn_weights(L, ref, gates, 0, lstm, reset_after);
-        if (batch_first) L.set_tensor(n.outputs[0], ref, {batch, seq, 1, H}, "BL1C", 3);
-        else L.set_tensor(n.outputs[0], ref, {seq, 1, batch, H}, "L1BC", 3);
+        if (n.outputs[0].empty()) {  // Y left out: only the final state is read
+        } else if (batch_first) {
+            L.set_tensor(n.outputs[0], ref, {batch, seq, 1, H}, "BL1C", 3);
+        } else {
+            L.set_tensor(n.outputs[0], ref, {seq, 1, batch, H}, "L1BC", 3);
+        }
         const std::vector<int64_t> state = batch_first ? std::vector<int64_t>{batch, 1, H} : std::vector<int64_t>{1, batch, H};
         const std::string state_roles = batch_first ? "B1C" : "1BC";
         if (n.outputs.size() > 1 && !n.outputs[1].empty()) L.set_tensor(n.outputs[1], ref + ":1", state, state_roles, 2);
@@ -103,7 +123,7 @@ void rnn(Lowerer& L, const OnnxNode& n) {
     std::string ref = L.add_layer(n, {{"type", "bidirectional"}, {"merge_mode", "concat"}, {"layer", inner}}, {in_ref});
     add_rnn_weights(L, ref + "/forward_" + inner_name, gates, 0, lstm, reset_after);
     add_rnn_weights(L, ref + "/backward_" + inner_name, gates, 1, lstm, reset_after);
-    L.set_tensor(n.outputs[0], ref, {seq, 2, batch, H}, "LDBC", 3);
+    if (!n.outputs[0].empty()) L.set_tensor(n.outputs[0], ref, {seq, 2, batch, H}, "LDBC", 3);
 }
 
 }  // namespace

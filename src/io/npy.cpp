@@ -26,7 +26,6 @@ namespace c1r {
 namespace {
 
 constexpr std::string_view kMagic{"\x93NUMPY", 6};
-constexpr size_t kMaxDims = 3;
 constexpr size_t kHeaderAlign = 64;  // numpy aligns the data start to 64 bytes since 1.x
 constexpr size_t kChunkBytes = size_t{1} << 16;
 
@@ -365,7 +364,7 @@ std::string build_header(const std::vector<int64_t>& shape, int& major) {
 
 }  // namespace
 
-NpyArray read_npy(const std::string& path) {
+NpyArray read_npy(const std::string& path, size_t max_dims) {
     struct stat st {};
     if (::stat(path.c_str(), &st) != 0) fail(path, "cannot open: " + errno_text(errno));
     if (S_ISDIR(st.st_mode)) fail(path, "is a directory, expected a .npy file");
@@ -420,9 +419,9 @@ NpyArray read_npy(const std::string& path) {
     if (shape.empty()) {
         fail(path, "header key 'shape': 0-d (scalar) arrays are not supported; expected 1 to 3 dimensions");
     }
-    if (shape.size() > kMaxDims) {
+    if (shape.size() > max_dims) {
         fail(path, "header key 'shape': " + shape_text(shape) + " has " + std::to_string(shape.size()) +
-                       " dimensions; expected 1 to 3");
+                       " dimensions; expected 1 to " + std::to_string(max_dims));
     }
     int64_t count = 1;
     for (size_t k = 0; k < shape.size(); ++k) {

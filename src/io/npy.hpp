@@ -1,4 +1,5 @@
-// Strict reader and atomic writer for NumPy .npy files holding float32/float64 arrays of 1 to 3 dims.
+// Strict reader and atomic writer for NumPy .npy files holding float32/float64 arrays of 1 to 3 dims (up to 8
+// for a model input with an axis order, layers/layout.hpp).
 #pragma once
 
 #include <cstddef>
@@ -17,10 +18,10 @@ struct NpyArray {
 };
 
 // Reads a .npy file: format versions 1.0, 2.0 and 3.0; dtypes float32 and float64 with byte order
-// '<', '>' or '=' (host order); C or Fortran order; 1-D, 2-D or 3-D shapes with every dimension >= 1;
+// '<', '>' or '=' (host order); C or Fortran order; 1 to `max_dims` dimensions, each >= 1;
 // every value finite (float64 values must also fit float32).
 // Throws Error(ErrorKind::input) with a one-line "<path>: <what>" message for anything else.
-NpyArray read_npy(const std::string& path);
+NpyArray read_npy(const std::string& path, size_t max_dims = 3);
 
 // Writes float32 little-endian, C order, format 1.0 (2.0 only if the header needs it).
 // Atomic: writes "<path>.tmp.XXXXXX" in the same folder and renames it into place; on failure the

@@ -70,6 +70,38 @@ std::vector<float> tensor_to_user_order(const Tensor& t, DataFormat format) {
     return out;
 }
 
+namespace {
+// Visits the tensor in the layout's order: f(position in that order, offset in our buffer).
+template <typename F>
+void walk_layout(const Shape& shape, const std::string& layout, F&& f) {
+    const std::vector<int64_t> dims = layout_dims(shape, layout), strides = layout_strides(shape, layout);
+    std::vector<int64_t> at(dims.size(), 0);
+    const int64_t total = shape.elements();
+    int64_t offset = 0;
+    for (int64_t i = 0; i < total; ++i) {
+        f(static_cast<size_t>(i), static_cast<size_t>(offset));
+        for (size_t a = dims.size(); a-- > 0;) {  // odometer: the last axis fastest
+            offset += strides[a];
+            if (++at[a] < dims[a]) break;
+            offset -= strides[a] * dims[a];
+            at[a] = 0;
+        }
+    }
+}
+}  // namespace
+
+Tensor tensor_from_layout(const Shape& shape, const float* values, const std::string& layout) {
+    Tensor t{shape, std::vector<float>(static_cast<size_t>(shape.elements()))};
+    walk_layout(shape, layout, [&](size_t i, size_t o) { t.data[o] = values[i]; });
+    return t;
+}
+
+std::vector<float> tensor_to_layout(const Tensor& t, const std::string& layout) {
+    std::vector<float> out(t.data.size());
+    walk_layout(t.shape, layout, [&](size_t i, size_t o) { out[i] = t.data[o]; });
+    return out;
+}
+
 Tensor random_input(const Shape& shape, const InitSpec& init, DataFormat format) {
     std::vector<float> values(static_cast<size_t>(shape.elements()));
     Random random(init.seed);

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "layers/layout.hpp"
 #include "plan/plan.hpp"
 
 namespace c1r {
@@ -22,6 +23,9 @@ struct Tensor {
 // Values in the user's data format order <-> the tool's (batch, length, channels) order.
 Tensor tensor_from_user_order(const Shape& shape, const float* values, DataFormat format);
 std::vector<float> tensor_to_user_order(const Tensor& tensor, DataFormat format);
+// Values in a model input's or output's axis order (layers/layout.hpp) <-> ours: a plain transpose.
+Tensor tensor_from_layout(const Shape& shape, const float* values, const std::string& layout);
+std::vector<float> tensor_to_layout(const Tensor& tensor, const std::string& layout);
 
 // A layer's weights by Keras variable name (kernel, bias, gamma, ...), each in Keras layout: Conv1D kernel
 // (k, Cin/groups, filters), Conv1DTranspose (k, filters, Cin), Dense (in, units), recurrent kernels (I, gates*H).

@@ -39,7 +39,12 @@ void read_prelu(ObjectReader& r, LayerSpec& l) {
     read_weight_files(r, l);
 }
 
-void read_softmax(ObjectReader& r, LayerSpec& l) { l.axis = r.integer("axis", -1, -3, 3); }
+// Keras' axis (the data format's order; 0 is the batch, which ONNX softmax may normalise over too), and `log`
+// (ours: log-softmax, as ONNX LogSoftmax and torch.nn.LogSoftmax over any axis).
+void read_softmax(ObjectReader& r, LayerSpec& l) {
+    l.axis = r.integer("axis", -1, -3, 3);
+    l.log_softmax = r.boolean("log", false);
+}
 
 void plan_elementwise(LayerPlan& p, const PlanContext&) {
     p.output_shape = p.input_shape;
@@ -52,9 +57,10 @@ void plan_activation(LayerPlan& p, const PlanContext&) { p.output_shape = p.inpu
 void plan_softmax(LayerPlan& p, const PlanContext&) {
     const int rank = p.input_shape.rank;
     int64_t axis = p.spec.axis < 0 ? p.spec.axis + rank : p.spec.axis;
-    if (axis < 1 || axis >= rank)
+    if (axis < 0 || axis >= rank)
         throw LayerError{"axis " + std::to_string(p.spec.axis) + " does not exist in its rank-" +
-                             std::to_string(rank) + " input (axes 1.." + std::to_string(rank - 1) + ", or -1)",
+                             std::to_string(rank) + " input (axes 0.." + std::to_string(rank - 1) +
+                             " with 0 the batch, or -1)",
                          "axis"};
     plan_elementwise(p, {});
 }
@@ -82,7 +88,9 @@ std::string relu_summary(const LayerSpec& l) {
 
 std::string leaky_summary(const LayerSpec& l) { return "slope " + std::to_string(l.negative_slope); }
 std::string elu_summary(const LayerSpec& l) { return "alpha " + std::to_string(l.alpha); }
-std::string softmax_summary(const LayerSpec& l) { return "axis " + std::to_string(l.axis); }
+std::string softmax_summary(const LayerSpec& l) {
+    return (l.log_softmax ? "log, axis " : "axis ") + std::to_string(l.axis) + (l.axis == 0 ? " (batch)" : "");
+}
 
 }  // namespace
 

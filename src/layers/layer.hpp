@@ -100,9 +100,10 @@ struct LayerSpec {
     int64_t units = 0;                  // dense, recurrent layers
     int64_t input_dim = 0, output_dim = 0;  // embedding
     int64_t repeats = 1;                // repeat_vector n
-    int64_t axis = -1;                  // normalisation, softmax, concatenate
+    int64_t axis = -1;                  // normalisation, softmax (0: the batch), concatenate
     std::vector<int64_t> norm_axes{-1};  // normalisation: every axis given (`axis` an int or a list; axis = the first)
     bool return_statistics = false;      // layer_normalization: also output the mean and 1/sqrt(var + eps)
+    bool log_softmax = false;           // softmax `log`: log-softmax over the axis (ONNX LogSoftmax)
     double epsilon = 1e-3;
     bool center = true, scale = true;
     bool keepdims = false;

@@ -12,6 +12,7 @@
 
 #include "core/error.hpp"
 #include "layers/kind.hpp"
+#include "layers/layout.hpp"
 
 namespace c1r {
 namespace {
@@ -35,24 +36,52 @@ InitSpec read_init(ObjectReader& parent) {
     return init;
 }
 
+// A `layout` key's value: an axis order (layers/layout.hpp), else the error naming its pointer.
+std::string read_layout(const json& value, const std::string& pointer, const ObjectReader& r) {
+    if (!value.is_string()) r.fail(pointer, "expected an axis order such as \"LBC\", got " + describe(value));
+    const std::string layout = value.get<std::string>();
+    if (std::string why = layout_problem(layout); !why.empty())
+        r.fail(pointer, "axis order \"" + layout + "\": " + why + " (letters B batch, L length, C channels, 1 a size-1 axis)");
+    return layout;
+}
+
 InputSpec read_input_object(const json& value, const std::string& pointer, const std::string& source,
-                            const std::string& name) {
+                            const std::string& name, DataFormat format) {
     InputSpec input;
     input.name = name;
     input.pointer = pointer;
     ObjectReader r(value, pointer, source);
+    if (const json* layout = r.find("layout")) input.layout = read_layout(*layout, pointer + "/layout", r);
     if (const json* shape = r.find("shape")) {
-        if (!shape->is_array() || (shape->size() != 3 && shape->size() != 2))
-            r.fail(pointer + "/shape", "expected two or three positive integers, got " + describe(*shape));
-        Dims3 dims{};
-        if (shape->size() == 3) {
-            for (size_t i = 0; i < 3; ++i) dims[i] = r.integer_value((*shape)[i], pointer + "/shape/" + std::to_string(i), 1);
-        } else {  // (batch, features): features are channels of a one-step sequence
-            input.rank2 = true;
-            dims = {r.integer_value((*shape)[0], pointer + "/shape/0", 1), 1,
-                    r.integer_value((*shape)[1], pointer + "/shape/1", 1)};
+        if (!input.layout.empty()) {  // the shape in the layout's order
+            if (!shape->is_array() || shape->size() != input.layout.size())
+                r.fail(pointer + "/shape", "expected " + std::to_string(input.layout.size()) +
+                                               " positive integers (layout \"" + input.layout + "\"), got " +
+                                               describe(*shape));
+            std::vector<int64_t> dims;
+            for (size_t i = 0; i < shape->size(); ++i)
+                dims.push_back(r.integer_value((*shape)[i], pointer + "/shape/" + std::to_string(i), 1));
+            Shape s;
+            if (std::string why = shape_from_layout_dims(dims, input.layout, s); !why.empty())
+                r.fail(pointer + "/shape", why);
+            input.rank2 = s.rank == 2;
+            input.shape = input.rank2 ? Dims3{s.batch, 1, s.channels} : dims_from_shape(s, format);
+        } else {
+            if (!shape->is_array() || (shape->size() != 3 && shape->size() != 2))
+                r.fail(pointer + "/shape", "expected two or three positive integers, got " + describe(*shape));
+            Dims3 dims{};
+            if (shape->size() == 3) {
+                for (size_t i = 0; i < 3; ++i)
+                    dims[i] = r.integer_value((*shape)[i], pointer + "/shape/" + std::to_string(i), 1);
+            } else {  // (batch, features): features are channels of a one-step sequence
+                input.rank2 = true;
+                dims = {r.integer_value((*shape)[0], pointer + "/shape/0", 1), 1,
+                        r.integer_value((*shape)[1], pointer + "/shape/1", 1)};
+            }
+            input.shape = dims;
         }
-        input.shape = dims;
+    } else if (!input.layout.empty()) {
+        input.rank2 = layout_rank(input.layout) == 2;
     }
     if (auto file = r.string("file")) {
         if (file->empty()) r.fail(pointer + "/file", "empty file name");
@@ -165,13 +194,13 @@ ConfigSpec parse_config(const nlohmann::json& config, const std::string& source)
     const json* inputs = top.find("inputs");
     if (input && inputs) top.fail("/inputs", "give either \"input\" or \"inputs\", not both");
     if (input) {
-        spec.input = read_input_object(*input, "/input", source, "input");
+        spec.input = read_input_object(*input, "/input", source, "input", spec.data_format);
     } else if (inputs) {
         if (!inputs->is_object() || inputs->empty())
             top.fail("/inputs", "expected an object of named inputs, e.g. {\"a\": {\"shape\": [1, 16, 4]}}");
         bool first = true;
         for (const auto& [name, value] : inputs->items()) {
-            InputSpec in = read_input_object(value, "/inputs/" + escape_pointer_token(name), source, name);
+            InputSpec in = read_input_object(value, "/inputs/" + escape_pointer_token(name), source, name, spec.data_format);
             if (first) spec.input = std::move(in);
             else spec.more_inputs.push_back(std::move(in));
             first = false;
@@ -229,13 +258,27 @@ ConfigSpec parse_config(const nlohmann::json& config, const std::string& source)
         spec.layers.push_back(std::move(layer));
     }
     if (const json* outputs = top.find("outputs")) {
-        if (outputs->is_string()) spec.outputs.push_back(outputs->get<std::string>());
-        else if (outputs->is_array() && !outputs->empty()) {
-            for (size_t i = 0; i < outputs->size(); ++i) {
-                if (!(*outputs)[i].is_string())
-                    top.fail("/outputs/" + std::to_string(i), "expected a layer name, got " + describe((*outputs)[i]));
-                spec.outputs.push_back((*outputs)[i].get<std::string>());
+        // Each entry a layer name, or {"name": ..., "layout": ...} for an output written in another axis order.
+        auto entry = [&](const json& value, const std::string& pointer) {
+            if (value.is_string()) {
+                spec.outputs.push_back(value.get<std::string>());
+                spec.output_layouts.emplace_back();
+                return;
             }
+            if (!value.is_object())
+                top.fail(pointer, "expected a layer name or {\"name\": ..., \"layout\": ...}, got " + describe(value));
+            ObjectReader r(value, pointer, source);
+            auto name = r.string("name");
+            if (!name) r.fail_missing("name");
+            std::string layout;
+            if (const json* l = r.find("layout")) layout = read_layout(*l, pointer + "/layout", r);
+            r.finish();
+            spec.outputs.push_back(*name);
+            spec.output_layouts.push_back(layout);
+        };
+        if (outputs->is_string()) entry(*outputs, "/outputs");
+        else if (outputs->is_array() && !outputs->empty()) {
+            for (size_t i = 0; i < outputs->size(); ++i) entry((*outputs)[i], "/outputs/" + std::to_string(i));
         } else {
             top.fail("/outputs", "expected a list of layer names, got " + describe(*outputs));
         }

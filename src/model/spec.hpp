@@ -27,6 +27,9 @@ struct InputSpec {
     // (batch, features) and is held as (batch, 1, features) with `rank2` set.
     std::optional<Dims3> shape;
     bool rank2 = false;
+    // The axis order of its file and of `shape` in the config (layers/layout.hpp), e.g. "LBC"; empty: the data
+    // format's. `shape` above is converted to the data format's order when read.
+    std::string layout;
     InitSpec init;
     std::string file;  // .npy or .csv, resolved against the config's folder; empty: random input
     std::string pointer = "/input";
@@ -48,6 +51,7 @@ struct ConfigSpec {
     std::vector<InputSpec> more_inputs;  // further named model inputs
     std::vector<LayerSpec> layers;      // every layer with its name and the tensors it reads
     std::vector<std::string> outputs;   // model outputs; empty: the last layer
+    std::vector<std::string> output_layouts;  // one per entry of `outputs`: its axis order, empty: the default
     RunSpec run;
 
     std::vector<const InputSpec*> inputs() const {

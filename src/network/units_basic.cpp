@@ -193,8 +193,18 @@ LayerUnit build_activation(UnitContext& c) {
             const int rank = p.input_shape.rank;
             int64_t axis = s.axis < 0 ? s.axis + rank : s.axis;
             bool channels = rank == 2 || (c.format == DataFormat::channels_last ? axis == 2 : axis == 1);
+            // oneDNN's logical axes are (N, C, W): the batch 0, channels 1, length 2.
+            const int dnnl_axis = axis == 0 ? 0 : channels ? 1 : 2;
             memory src = c.adapt(c.srcs[0], c.src_desc(0), unit);
-            dnnl::softmax_forward::desc desc(dnnl::prop_kind::forward_inference, src.get_desc(), channels ? 1 : 2);
+            if (s.log_softmax) {
+                dnnl::logsoftmax_forward::desc desc(dnnl::prop_kind::forward_inference, src.get_desc(), dnnl_axis);
+                dnnl::logsoftmax_forward::primitive_desc pd(desc, c.engine);
+                unit.impl = pd.impl_info_str();
+                unit.dsts = {memory(pd.dst_desc(), c.engine)};
+                unit.steps.push_back({dnnl::logsoftmax_forward(pd), {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, unit.dsts[0]}}});
+                return unit;
+            }
+            dnnl::softmax_forward::desc desc(dnnl::prop_kind::forward_inference, src.get_desc(), dnnl_axis);
             dnnl::softmax_forward::primitive_desc pd(desc, c.engine);
             unit.impl = pd.impl_info_str();
             unit.dsts = {memory(pd.dst_desc(), c.engine)};

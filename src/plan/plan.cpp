@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "core/error.hpp"
+#include "layers/layout.hpp"
 
 namespace c1r {
 namespace {
@@ -194,6 +195,14 @@ Plan make_plan(const ConfigSpec& config, const std::vector<Shape>& input_shapes)
         tensor_by_name[t.name] = static_cast<int>(plan.tensors.size());
         plan.input_tensors.push_back(static_cast<int>(plan.tensors.size()));
         plan.tensors.push_back(t);
+        const std::string& layout = inputs[k]->layout;
+        if (!layout.empty() && layout_rank(layout) != t.shape.rank)
+            throw Error(ErrorKind::config,
+                        located(config.source, inputs[k]->pointer + "/layout",
+                                "axis order \"" + layout + "\" is for a rank-" + std::to_string(layout_rank(layout)) +
+                                    " input, but the input is rank " + std::to_string(t.shape.rank)),
+                        inputs[k]->pointer + "/layout");
+        plan.input_layouts.push_back(effective_layout(layout, t.shape.rank, config.data_format));
     }
     plan.input_shape = input_shapes.at(0);
 
@@ -382,6 +391,19 @@ Plan make_plan(const ConfigSpec& config, const std::vector<Shape>& input_shapes)
                             "\" is not a layer of the model",
                         "/outputs/" + std::to_string(k));
         plan.output_tensors.push_back(static_cast<int>(it - plan.tensors.begin()));
+        const std::string layout = k < config.output_layouts.size() ? config.output_layouts[k] : "";
+        const std::string pointer = "/outputs/" + std::to_string(k) + "/layout";
+        if (!layout.empty() && layout_rank(layout) != it->shape.rank)
+            throw Error(ErrorKind::config,
+                        config.source + ": " + pointer + ": axis order \"" + layout + "\" is for a rank-" +
+                            std::to_string(layout_rank(layout)) + " output, but \"" + it->name + "\" is rank " +
+                            std::to_string(it->shape.rank) + " " + shape_text(it->shape, config.data_format),
+                        pointer);
+    }
+    for (size_t k = 0; k < plan.output_tensors.size(); ++k) {
+        const std::string layout = k < config.output_layouts.size() ? config.output_layouts[k] : "";
+        plan.output_layouts.push_back(
+            effective_layout(layout, plan.tensors[static_cast<size_t>(plan.output_tensors[k])].shape.rank, config.data_format));
     }
     plan.output_shape = plan.tensors[static_cast<size_t>(plan.output_tensors[0])].shape;
     // A batch normalisation that is the only reader of a linear conv or dense folds into its weights.
@@ -412,6 +434,13 @@ Plan make_plan(const ConfigSpec& config, const std::vector<Shape>& input_shapes)
 
 std::string shape_text(const Shape& shape, DataFormat format) {
     std::vector<int64_t> d = user_dims(shape, format);
+    std::string s = "(";
+    for (size_t i = 0; i < d.size(); ++i) s += (i ? ", " : "") + std::to_string(d[i]);
+    return s + ")";
+}
+
+std::string layout_shape_text(const Shape& shape, const std::string& layout) {
+    std::vector<int64_t> d = layout_dims(shape, layout);
     std::string s = "(";
     for (size_t i = 0; i < d.size(); ++i) s += (i ? ", " : "") + std::to_string(d[i]);
     return s + ")";

@@ -30,6 +30,8 @@ struct Plan {
     std::vector<LayerPlan> layers;    // nodes in topological order (a chain keeps the config's order)
     std::vector<TensorInfo> tensors;
     std::vector<int> input_tensors, output_tensors;
+    // Each model input's and output's axis order in its file and in reports (layers/layout.hpp), never empty.
+    std::vector<std::string> input_layouts, output_layouts;
     int64_t total_params = 0;
     int64_t total_flops = 0;
     int64_t memory_bytes = 0;  // estimate: inputs, weights (user and primitive layout), live outputs, scratch
@@ -48,6 +50,8 @@ inline Plan make_plan(const ConfigSpec& config, const Shape& input_shape) {
 // Shape text in the user's data format, "(1, 20, 32)" / "(1, 64)" and "1x20x32".
 std::string shape_text(const Shape& shape, DataFormat format);
 std::string shape_text_x(const Shape& shape, DataFormat format);
+// Shape text of a model input or output in its axis order.
+std::string layout_shape_text(const Shape& shape, const std::string& layout);
 
 // oneDNN benchdnn problem descriptor for conv/deconv/pool layers (empty for others), e.g. "mb1ic32iw20oc16ow10kw2sw2pw0".
 std::string benchdnn_descriptor(const LayerPlan& layer);

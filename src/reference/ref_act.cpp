@@ -33,10 +33,18 @@ void softmax_line(Tensor& t, size_t first, size_t stride, int64_t count, bool lo
     }
 }
 
-// Softmax over channels (along_length false) or over the length axis (true).
-void softmax_tensor(Tensor& t, bool along_length, bool log) {
+enum class SoftmaxAxis { channels, length, batch };
+
+// Softmax over channels, over the length axis, or over the batch (each (step, channel) across the samples).
+void softmax_tensor(Tensor& t, SoftmaxAxis over, bool log) {
     const Shape& s = t.shape;
     const size_t C = static_cast<size_t>(s.channels);
+    if (over == SoftmaxAxis::batch) {
+        const size_t sample = static_cast<size_t>(s.length) * C;
+        for (size_t i = 0; i < sample; ++i) softmax_line(t, i, sample, s.batch, log);
+        return;
+    }
+    const bool along_length = over == SoftmaxAxis::length;
     for (int64_t n = 0; n < s.batch; ++n) {
         const size_t base = static_cast<size_t>(n * s.length) * C;
         if (!along_length) {
@@ -93,7 +101,7 @@ double activation(const ActivationSpec& a, double x) {
 
 void activate(const ActivationSpec& a, Tensor& t) {
     if (a.fn == Activation::softmax || a.fn == Activation::log_softmax) {
-        softmax_tensor(t, false, a.fn == Activation::log_softmax);
+        softmax_tensor(t, SoftmaxAxis::channels, a.fn == Activation::log_softmax);
         return;
     }
     if (a.fn == Activation::linear) return;
@@ -121,12 +129,14 @@ Outputs activation_layer(const LayerPlan& p, const Inputs& in, const LayerWeight
             // (B, C, L); rank 2 (B, F).
             const int rank = x.shape.rank;
             const int64_t axis = s.axis < 0 ? s.axis + rank : s.axis;
-            if (axis < 1 || axis >= rank)
+            // rank 2 (B, F). Axis 0 is the batch in every format.
+            if (axis < 0 || axis >= rank)
                 throw std::logic_error("reference: softmax axis " + std::to_string(s.axis) + " outside rank " +
                                        std::to_string(rank));
-            bool along_length = false;
-            if (rank == 3) along_length = f == DataFormat::channels_last ? axis == 1 : axis == 2;
-            softmax_tensor(out, along_length, false);
+            SoftmaxAxis over = SoftmaxAxis::channels;
+            if (axis == 0) over = SoftmaxAxis::batch;
+            else if (rank == 3 && (f == DataFormat::channels_last ? axis == 1 : axis == 2)) over = SoftmaxAxis::length;
+            softmax_tensor(out, over, s.log_softmax);
             break;
         }
         default:

@@ -8,6 +8,7 @@
 #include <ostream>
 
 #include "core/error.hpp"
+#include "layers/layout.hpp"
 #include "report/fields.hpp"
 
 namespace c1r {
@@ -47,6 +48,14 @@ using report::omitted;
 // ---- values and their text ----
 
 json shape_json(const Shape& shape, DataFormat format) { return user_dims(shape, format); }
+// A model input's or output's shape in its axis order.
+json io_shape_json(const Shape& shape, DataFormat format, const std::string& layout) {
+    return layout.empty() ? user_dims(shape, format) : layout_dims(shape, layout);
+}
+std::string io_shape_text(const Shape& shape, DataFormat format, const std::string& layout) {
+    return layout.empty() ? shape_text(shape, format) : layout_shape_text(shape, layout);
+}
+std::string layout_at(const std::vector<std::string>& layouts, size_t k) { return k < layouts.size() ? layouts[k] : ""; }
 
 // Times to the nanosecond: the clock resolves no finer, and 0.0084945 reads better than 0.008494499999999999.
 double ns_ms(double ms) { return std::round(ms * 1e6) / 1e6; }
@@ -233,16 +242,18 @@ const Field<RunRecord> kRunResult[] = {
      }},
     {.key = "input",
      .value = [](const RunRecord& r) -> json {
-         return {{"shape", shape_json(r.input_shape, r.data_format)}, {"source", r.input_source}};
+         return {{"shape", io_shape_json(r.input_shape, r.data_format, r.input_layout)}, {"source", r.input_source}};
      }},
     {.key = "output",
      .value = [](const RunRecord& r) -> json {
-         return {{"shape", shape_json(r.output_shape, r.data_format)}};
+         return {{"shape", io_shape_json(r.output_shape, r.data_format, layout_at(r.output_layouts, 0))}};
      }},
     {.key = "outputs",
      .value = [](const RunRecord& r) -> json {
          json all = json::array();
-         for (const auto& [name, shape] : r.outputs) all.push_back({{"name", name}, {"shape", shape_json(shape, r.data_format)}});
+         for (size_t k = 0; k < r.outputs.size(); ++k)
+             all.push_back({{"name", r.outputs[k].first},
+                            {"shape", io_shape_json(r.outputs[k].second, r.data_format, layout_at(r.output_layouts, k))}});
          return all;
      }},
     {.key = "layers",
@@ -303,8 +314,8 @@ public:
             layers.add(report::table_cells<LayerRow>(kLayerFields, {r, layer}));
         layers.print(out_);
         out_ << fmt::format("  total: {} \u2192 {}  params {}  {:.2f} MFLOP",
-                            shape_text(r.input_shape, r.data_format),
-                            shape_text(r.output_shape, r.data_format), with_commas(r.params),
+                            io_shape_text(r.input_shape, r.data_format, r.input_layout),
+                            io_shape_text(r.output_shape, r.data_format, layout_at(r.output_layouts, 0)), with_commas(r.params),
                             static_cast<double>(r.flops) / 1e6);
         if (r.timing) {
             const TimingRecord& t = *r.timing;

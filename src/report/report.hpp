@@ -60,6 +60,9 @@ struct RunRecord {
     std::string onednn, cpu_isa;
     Shape input_shape, output_shape;
     std::vector<std::pair<std::string, Shape>> outputs;  // every model output, by name
+    // The first input's and every output's axis order (layers/layout.hpp); empty: the data format's.
+    std::string input_layout;
+    std::vector<std::string> output_layouts;
     bool graph = false;        // not a single chain: rows name their inputs in the table
     std::string input_source;  // "random" or the file
     std::vector<LayerRecord> layers;

@@ -51,6 +51,10 @@ Tensor random_model_input(const Plan& plan, size_t k, const InputSpec& in, DataF
     }
     InitSpec init = in.init;
     init.seed += k;
+    if (!in.layout.empty()) {  // drawn in the input's axis order, as its file would hold them
+        Tensor drawn = random_input(Shape{t.shape.elements(), 1, 1}, init, DataFormat::channels_last);
+        return tensor_from_layout(t.shape, drawn.data.data(), in.layout);
+    }
     if (t.shape.rank == 2) {
         Tensor flat = random_input(t.shape, init, DataFormat::channels_last);
         return flat;
@@ -87,6 +91,12 @@ Tensor load_input(const ConfigSpec& config, const InputSpec& in, const std::stri
         CsvTable table = read_csv(file);  // rows are time steps in both data formats
         shape = {1, table.rows, table.cols};
         tensor = {shape, std::move(table.data)};
+    } else if (ext == ".npy" && !in.layout.empty()) {  // the array in the input's axis order
+        NpyArray array = read_npy(file, kMaxLayoutAxes);
+        if (std::string why = shape_from_layout_dims(array.shape, in.layout, shape); !why.empty())
+            throw Error(ErrorKind::input, file + ": shape " + dims_text(array.shape) + " " + why + " (" + config.source +
+                                              ": " + in.pointer + "/layout)");
+        tensor = tensor_from_layout(shape, array.data.data(), in.layout);
     } else if (ext == ".npy") {
         NpyArray array = read_npy(file);
         Dims3 dims{};
@@ -109,6 +119,11 @@ Tensor load_input(const ConfigSpec& config, const InputSpec& in, const std::stri
     }
     if (in.shape && !in.rank2 && input_file.empty()) {  // --input replaces the shape (SPEC §3)
         Shape expected = shape_from_dims(*in.shape, config.data_format);
+        if (!in.layout.empty() && !(expected == shape))
+            throw Error(ErrorKind::input,
+                        file + ": shape " + layout_shape_text(shape, in.layout) + " does not match the config's " +
+                            in.pointer + "/shape " + layout_shape_text(expected, in.layout) + " (" + config.source + ")",
+                        in.pointer + "/shape");
         if (!(expected == shape))
             throw Error(ErrorKind::input,
                         file + ": shape " + shape_text(shape, config.data_format) +
@@ -160,7 +175,8 @@ std::unique_ptr<Prepared> prepare(const RunItem& item, const RunOverrides& overr
         const InputSpec& in = *inputs[k];
         if (files[k].empty() && in.file.empty()) {
             Shape shape = shape_from_dims(*in.shape, config.data_format);
-            if (in.rank2) shape = Shape::flat(shape.batch, shape.channels);
+            // rank 2 is held as (batch, 1, features) whatever the data format (model/spec.hpp)
+            if (in.rank2) shape = Shape::flat((*in.shape)[0], (*in.shape)[2]);
             shape.elements();  // overflow check
             shapes.push_back(shape);
         } else {
@@ -200,6 +216,10 @@ std::unique_ptr<Prepared> prepare(const RunItem& item, const RunOverrides& overr
     record.cpu_isa = Context::cpu_isa();
     record.input_shape = plan.input_shape;
     record.output_shape = plan.output_shape;
+    // Reports give a model input's or output's shape in its axis order when the config gives one.
+    record.input_layout = config.input.layout;
+    for (size_t k = 0; k < plan.output_layouts.size(); ++k)
+        record.output_layouts.push_back(k < config.output_layouts.size() ? config.output_layouts[k] : "");
     for (int t : plan.output_tensors)
         record.outputs.emplace_back(plan.tensors[static_cast<size_t>(t)].name,
                                     plan.tensors[static_cast<size_t>(t)].shape);
@@ -227,7 +247,7 @@ double estimated_work(const RunItem& item, const RunOverrides& overrides) {
         for (const InputSpec* in : config.inputs()) {
             if (!in->file.empty() || !in->shape) return -1;
             Shape shape = shape_from_dims(*in->shape, config.data_format);
-            shapes.push_back(in->rank2 ? Shape::flat(shape.batch, shape.channels) : shape);
+            shapes.push_back(in->rank2 ? Shape::flat((*in->shape)[0], (*in->shape)[2]) : shape);
         }
         const Plan plan = make_plan(config, shapes);
         // Warm-up and timed passes, the per-layer pass, the thread probe; creating primitives costs about as

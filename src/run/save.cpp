@@ -81,8 +81,10 @@ void save_outputs(const Plan& plan, const Network& network, const RunOverrides& 
             write_csv(file, network.output(k));  // rows are steps in both data formats, as --input reads them
             continue;
         }
-        std::vector<float> values = tensor_to_user_order(network.output(k), plan.data_format);
-        write_npy(file, user_dims(shape, plan.data_format), values.data(), values.size());
+        // In the output's axis order (the data format's unless the config gives a layout): a host transpose.
+        const std::string& layout = plan.output_layouts.at(k);
+        std::vector<float> values = tensor_to_layout(network.output(k), layout);
+        write_npy(file, layout_dims(shape, layout), values.data(), values.size());
     }
 }
 
