@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 # Regenerates tests/fixtures/layers/: expected outputs of the SPEC §7 layer kinds and graphs, computed with Keras
 # inference semantics in float64 (PyTorch/numpy), independently of the C++ code.
-"""Usage: /usr/bin/python3 scripts/make_layer_goldens.py   (Debian's python3-torch and numpy)
+"""Usage: /usr/bin/python3 scripts/make_layer_goldens.py [FAMILY ...]   (Debian's python3-torch and numpy)
 
 Fixture layout. One JSON file per family in tests/fixtures/layers/<family>.json:
   {"family": ..., "generator": "scripts/make_layer_goldens.py (torch X)", "cases": [case, ...]}   (one case a line)
@@ -50,6 +50,8 @@ interpreter below walks the config's graph itself: a layer reads the layer befor
   (recurrent_)activation use that hand recurrence only. go_backwards: run on x reversed in time, sequence left in
   processing order; bidirectional: backward copy with go_backwards flipped, its sequence reversed back before
   the merge; return_state appends h (and c): forward states, then backward ones.
+- peephole: lstm with `peepholes` (ONNX LSTM's P): the peephole step written out in numpy float64 (i and f see
+  c_{t-1}, o the new c_t; `peephole` rows i, f, o); with zero peepholes it is checked against the plain cell.
 - pytorch_padding, pytorch_transpose, pytorch_pooling, pytorch_upsample (scripts/pytorch_settings_goldens.py):
   the PyTorch settings of native configs — padding_mode (F.pad reflect/replicate/circular, checked against
   nn.Conv1d(padding_mode=...)), ConvTranspose1d padding/output_padding (F.conv_transpose1d, checked against a
@@ -62,6 +64,7 @@ interpreter below walks the config's graph itself: a layer reads the layer befor
 import json
 import math
 import os
+import sys
 import warnings
 import zlib
 
@@ -452,7 +455,41 @@ def rnn_weights(case, key, layer, kind, features):
     reset_after = kind == "gru" and layer.get("reset_after", True)
     if layer.get("use_bias", True):
         w["bias"] = case.var(key, "bias", (2, g * units) if reset_after else (g * units,), -0.6, 0.6)
+    if kind == "lstm" and layer.get("peepholes", False):
+        w["peephole"] = case.var(key, "peephole", (3, units), -0.9, 0.9)  # rows i, f, o
     return w
+
+
+NP_ACTIVATIONS = {"tanh": np.tanh, "sigmoid": lambda v: 1.0 / (1.0 + np.exp(-v)),
+                  "hard_sigmoid": lambda v: np.clip(v / 6.0 + 0.5, 0.0, 1.0)}  # Keras 3's hard_sigmoid
+
+
+def peephole_lstm_run(layer, w, x):
+    """The peephole LSTM (ONNX LSTM with P; oneDNN's peephole LSTM) in numpy float64, over x (B, T, I) in
+    the order given, Keras gate blocks i, f, c, o and peephole rows i, f, o:
+      i = ra(x·Wi + h·Ui + bi + Pi*c_prev), f = ra(x·Wf + h·Uf + bf + Pf*c_prev), c = f*c_prev + i*a(x·Wc + h·Uc + bc),
+      o = ra(x·Wo + h·Uo + bo + Po*c)   (o sees the new c),   h = o*a(c).
+    Returns the per-step outputs (B, T, H) and the final (h, c) as torch tensors."""
+    units = layer["units"]
+    act = NP_ACTIVATIONS[layer.get("activation", "tanh")]
+    ract = NP_ACTIVATIONS[layer.get("recurrent_activation", "sigmoid")]
+    xs = x.numpy().astype(np.float64)
+    k, rk = w["kernel"].numpy(), w["recurrent_kernel"].numpy()
+    bias = w["bias"].numpy() if "bias" in w else np.zeros(4 * units)
+    p_i, p_f, p_o = w["peephole"].numpy()
+    b, steps, _ = xs.shape
+    h, c = np.zeros((b, units)), np.zeros((b, units))
+    outs = []
+    for t in range(steps):
+        z = xs[:, t] @ k + h @ rk + bias
+        zi, zf, zc, zo = (z[:, n * units:(n + 1) * units] for n in range(4))
+        i = ract(zi + p_i * c)
+        f = ract(zf + p_f * c)
+        c = f * c + i * act(zc)
+        o = ract(zo + p_o * c)
+        h = o * act(c)
+        outs.append(h)
+    return torch.from_numpy(np.stack(outs, 1)), (torch.from_numpy(h), torch.from_numpy(c))
 
 
 def keras_cell_run(kind, layer, w, x):
@@ -536,6 +573,9 @@ def torch_rnn_run(kind, layer, w, x):
 def rnn_direction(kind, layer, w, x, backwards):
     """One direction of a Keras RNN: the sequence in processing order and the final states."""
     xs = x.flip(1) if backwards else x
+    if kind == "lstm" and layer.get("peepholes", False):
+        seq, (h, c) = peephole_lstm_run(layer, w, xs)
+        return seq, h, c
     seq, (h, c) = keras_cell_run(kind, layer, w, xs)
     via_torch = torch_rnn_run(kind, layer, w, xs)
     if via_torch is not None:
@@ -1110,6 +1150,56 @@ def bidirectional_cases():
     ]
 
 
+def check_peephole_cell():
+    """The numpy peephole step with zero peepholes is the plain Keras cell; with ONNX's own backend test
+    (libonnx-testdata test_lstm_with_peepholes, when installed) it gives ONNX's Y_h."""
+    rng = np.random.default_rng(7)
+    layer = {"units": 3}
+    w = {"kernel": torch.from_numpy(rng.uniform(-1, 1, (2, 12))), "recurrent_kernel": torch.from_numpy(rng.uniform(-1, 1, (3, 12))),
+         "bias": torch.from_numpy(rng.uniform(-1, 1, 12)), "peephole": torch.zeros(3, 3, dtype=torch.float64)}
+    x = torch.from_numpy(rng.uniform(-1, 1, (2, 4, 2)))
+    assert torch.allclose(peephole_lstm_run(layer, w, x)[0], keras_cell_run("lstm", layer, w, x)[0], atol=1e-12)
+    d = "/usr/share/libonnx-testdata/data/node/test_lstm_with_peepholes/test_data_set_0/"
+    if not os.path.isdir(d):
+        return
+    import onnx
+    from onnx import numpy_helper
+    t = [numpy_helper.to_array(onnx.load_tensor(d + f"input_{k}.pb")).astype(np.float64) for k in range(8)]
+    X, W, R, B, _, _, _, P = t
+    want = numpy_helper.to_array(onnx.load_tensor(d + "output_0.pb")).astype(np.float64)
+    H = R.shape[2]
+    blocks = lambda m: [m[n * H:(n + 1) * H] for n in range(4)]  # ONNX i, o, f, c
+    keras = lambda m: np.concatenate([m[0], m[2], m[3], m[1]], 0)  # → i, f, c, o
+    w = {"kernel": torch.from_numpy(keras(blocks(W[0])).T.copy()), "recurrent_kernel": torch.from_numpy(keras(blocks(R[0])).T.copy()),
+         "bias": torch.from_numpy(keras(blocks(B[0, :4 * H])) + keras(blocks(B[0, 4 * H:]))),
+         "peephole": torch.from_numpy(np.stack([P[0, :H], P[0, 2 * H:], P[0, H:2 * H]]))}  # ONNX i, o, f → i, f, o
+    _, (h, _) = peephole_lstm_run({"units": H}, w, torch.from_numpy(X.transpose(1, 0, 2).copy()))
+    assert np.allclose(h.numpy(), want.reshape(h.shape), atol=1e-6), (h, want)
+
+
+def peephole_cases():
+    """lstm with peepholes (ONNX LSTM's P): our `peephole` (3, units), rows i, f, o."""
+    lstm = lambda name, **k: L("lstm", name, units=3, peepholes=True, **k)
+    bi = lambda name, mode="concat", **k: {"type": "bidirectional", "name": name, "merge_mode": mode,
+                                           "layer": L("lstm", "l", units=3, peepholes=True, **k)}
+    x = (2, 5, 3)
+    return [
+        single("peep_last", [lstm("lstm")], x),
+        single("peep_sequences", [lstm("lstm", return_sequences=True)], x),
+        single("peep_sequences_state", [lstm("lstm", return_sequences=True, return_state=True)], x,
+               outputs=["lstm", "lstm:1", "lstm:2"]),
+        single("peep_backwards_sequences", [lstm("lstm", return_sequences=True, go_backwards=True)], x),
+        single("peep_nobias", [lstm("lstm", use_bias=False, return_sequences=True)], (2, 4, 2)),
+        single("peep_hard_sigmoid_loop", [lstm("lstm", recurrent_activation="hard_sigmoid", return_sequences=True)],
+               x, low=-2.5, high=2.5),
+        single("peep_units1_length1", [L("lstm", "lstm", units=1, peepholes=True, return_sequences=True)], (2, 1, 2)),
+        single("bi_peep_concat_sequences", [bi("bi", return_sequences=True)], x),
+        single("bi_peep_sum_last", [bi("bi", "sum")], x),
+        single("bi_peep_mul_sequences", [bi("bi", "mul", return_sequences=True)], x),
+        single("bi_peep_concat_state", [bi("bi", return_state=True)], x, outputs=["bi", "bi:1", "bi:2", "bi:3", "bi:4"]),
+    ]
+
+
 def channels_first_cases():
     cf = dict(data_format="channels_first")
     return [
@@ -1145,6 +1235,7 @@ FAMILIES = {
     "graph": graph_cases,
     "recurrent": recurrent_cases,
     "bidirectional": bidirectional_cases,
+    "peephole": peephole_cases,
     "channels_first": channels_first_cases,
     "pytorch_padding": lambda: pts.padding_cases(single, L),
     "pytorch_transpose": lambda: pts.transpose_cases(single, L),
@@ -1157,9 +1248,13 @@ def main():
     torch.set_default_dtype(torch.float64)
     check_activations()
     check_same_padding()
+    check_peephole_cell()
     os.makedirs(OUT, exist_ok=True)
     total = 0
+    only = sys.argv[1:]  # family names: regenerate those alone
     for family, build in FAMILIES.items():
+        if only and family not in only:
+            continue
         cases = build()
         ids = [c["id"] for c in cases]
         assert len(ids) == len(set(ids)), f"duplicate ids in {family}"

@@ -36,14 +36,14 @@ const std::vector<std::string> kPass = {
     "test_gru_seq_length", "test_lstm_batchwise", "test_gru_batchwise",
     // Over the batch axis: our softmax layer with axis 0 (log for LogSoftmax).
     "test_softmax_axis_0", "test_logsoftmax_axis_0",
+    // Peepholes P (iof) → our lstm's peephole (i, f, o); its sequence_lens are the whole sequence, its states zero.
+    "test_lstm_with_peepholes",
 };
 // Mapped ops, settings we refuse: layer normalisation over the batch axis too (axis 0 / -3: each sample is
-// normalised on its own, and a scale shaped like the whole input would tie the weights to the batch size), an
-// LSTM with peepholes (its sequence_lens are the whole sequence and its initial states zero, which map).
+// normalised on its own, and a scale shaped like the whole input would tie the weights to the batch size).
 // (test_clip_default_int8_*: int8 tensors, which .npy inputs here do not carry, are left out.)
 const std::vector<std::string> kRefused = {
     "test_layer_normalization_3d_axis0_epsilon", "test_layer_normalization_3d_axis_negative_3_epsilon",
-    "test_lstm_with_peepholes",
 };
 
 c1r::OnnxTensor pb(const std::string& path) {
@@ -172,8 +172,6 @@ TEST_CASE("ONNX backend node tests (libonnx-testdata): the others are refused cl
             CHECK(e.kind() == c1r::ErrorKind::config);
             if (name.find("layer_normalization_3d_axis") != std::string::npos)
                 CHECK_THAT(e.what(), Catch::Matchers::Contains("normalises over the batch axis too (axis 0)"));
-            if (name == "test_lstm_with_peepholes")
-                CHECK(std::string(e.what()).find("node LSTM_0 (LSTM): peepholes (P): not supported") != std::string::npos);
         }
     }
 }

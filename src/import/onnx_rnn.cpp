@@ -1,6 +1,7 @@
 // ONNX LSTM and GRU → our lstm / gru / bidirectional, with the weights regrouped into Keras' gate order:
 // ONNX LSTM gates are (i, o, f, c), Keras (i, f, c, o); GRU gates are (z, r, h) in both. PyTorch's
-// linear_before_reset=1 is Keras' reset_after=True.
+// linear_before_reset=1 is Keras' reset_after=True. LSTM peepholes P (D, 3H) are ONNX rows (i, o, f), our
+// `peephole` (3, H) rows (i, f, o).
 #include <algorithm>
 
 #include "import/onnx_lower.hpp"
@@ -12,6 +13,7 @@ struct Gates {
     const Value& w;  // (D, G*H, I)
     const Value& r;  // (D, G*H, H)
     const Value* b;  // (D, 2*G*H) or null
+    const Value* p;  // LSTM peepholes (D, 3*H) or null
 };
 
 // Keras variables of direction d: kernel (I, G*H), recurrent_kernel (H, G*H), bias.
@@ -45,6 +47,15 @@ void add_rnn_weights(Lowerer& L, const std::string& layer, const Gates& g, int64
             }
     }
     L.add_weight(layer, "bias", reset_after ? std::vector<int64_t>{2, G * H} : std::vector<int64_t>{G * H}, bias);
+    if (g.p) {
+        const int64_t onnx_row[3] = {0, 2, 1};  // our i, f, o from ONNX i, o, f
+        std::vector<float> peephole(static_cast<size_t>(3 * H));
+        for (int64_t k = 0; k < 3; ++k)
+            for (int64_t h = 0; h < H; ++h)
+                peephole[static_cast<size_t>(k * H + h)] =
+                    static_cast<float>(g.p->data[static_cast<size_t>(d * 3 * H + onnx_row[k] * H + h)]);
+        L.add_weight(layer, "peephole", {3, H}, peephole);
+    }
 }
 
 void rnn(Lowerer& L, const OnnxNode& n) {
@@ -74,7 +85,6 @@ void rnn(Lowerer& L, const OnnxNode& n) {
             refused.push_back(std::string("a non-zero initial state (") + (k == 5 ? "initial_h" : "initial_c") + ")");
         }
     }
-    if (lstm && L.has(n, 7)) refused.push_back("peepholes (P)");
     if (!refused.empty()) {
         std::string why;
         for (const auto& r : refused) why += (why.empty() ? "" : ", ") + r;
@@ -84,11 +94,13 @@ void rnn(Lowerer& L, const OnnxNode& n) {
     const Value& w = L.const_in(n, 1);
     const Value& r = L.const_in(n, 2);
     const Value* b = L.has(n, 3) ? &L.const_in(n, 3) : nullptr;
+    const Value* p = lstm && L.has(n, 7) ? &L.const_in(n, 7) : nullptr;
     const int64_t H = L.attr_i(n, "hidden_size", r.dims.size() == 3 ? r.dims[2] : 0);
     if (H < 1 || H > (int64_t{1} << 24)) throw Unsupported{"hidden_size out of range"};
     if (x.dims.size() != 3 || w.dims != std::vector<int64_t>{D, G * H, x.dims[2]} || (batch_first && D != 1) ||
-        r.dims != std::vector<int64_t>{D, G * H, H} || (b && b->dims != std::vector<int64_t>{D, 2 * G * H}))
-        throw Unsupported{"W, R or B do not match hidden_size, direction and the input"};
+        r.dims != std::vector<int64_t>{D, G * H, H} || (b && b->dims != std::vector<int64_t>{D, 2 * G * H}) ||
+        (p && p->dims != std::vector<int64_t>{D, 3 * H}))
+        throw Unsupported{"W, R, B or P do not match hidden_size, direction and the input"};
     // X is (seq, batch, features) (layout 1: (batch, seq, features)): our (batch, length, channels) when its
     // axes are (L, B, C) (or (B, L, C)); with length and channels swapped, a permute first.
     const std::string want = batch_first ? "BLC" : "LBC", swapped = batch_first ? "BCL" : "CBL";
@@ -100,7 +112,8 @@ void rnn(Lowerer& L, const OnnxNode& n) {
     if (D == 2 && states) throw Unsupported{"the final states of a bidirectional RNN"};
     json inner = {{"type", lstm ? "lstm" : "gru"}, {"units", H}, {"return_sequences", true}};
     if (!lstm) inner["reset_after"] = reset_after;
-    const Gates gates{w, r, b};
+    if (p) inner["peepholes"] = true;
+    const Gates gates{w, r, b, p};
     const int64_t batch = x.dims[batch_first ? 0 : 1], seq = x.dims[batch_first ? 1 : 0];
     if (D == 1) {
         inner["return_state"] = states;

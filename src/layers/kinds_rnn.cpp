@@ -15,6 +15,9 @@ void read_rnn(ObjectReader& r, LayerSpec& l) {
     l.return_state = r.boolean("return_state", false);
     l.go_backwards = r.boolean("go_backwards", false);
     if (l.type == LayerType::gru) l.reset_after = r.boolean("reset_after", true);
+    if (l.type == LayerType::lstm) l.peepholes = r.boolean("peepholes", false);
+    else if (r.find("peepholes") && r.boolean("peepholes", false))
+        r.fail(r.at("peepholes"), std::string("peepholes are an lstm setting, not ") + to_string(l.type));
     if (r.boolean("stateful", false)) r.fail(r.at("stateful"), "stateful true is not supported: every run starts from zero state");
     if (r.boolean("time_major", false)) r.fail(r.at("time_major"), "time_major true is not supported");
     // Irrelevant at inference: kept so configs written by Keras read as they are.
@@ -54,6 +57,8 @@ std::vector<Variable> rnn_variables_named(const LayerSpec& s, int64_t input, con
         if (s.type == LayerType::gru && s.reset_after) vars.push_back(zeros(prefix + "bias", {2, g * h}));
         else vars.push_back(zeros(prefix + "bias", {g * h}));
     }
+    // Peephole weights on the cell state, rows i, f, o (oneDNN's order; Keras' gate order without c).
+    if (s.type == LayerType::lstm && s.peepholes) vars.push_back(glorot(prefix + "peephole", {3, h}));
     return vars;
 }
 
@@ -66,6 +71,7 @@ std::string rnn_summary(const LayerSpec& l) {
     if (l.return_sequences) s += " seq";
     if (l.return_state) s += " state";
     if (l.go_backwards) s += " backwards";
+    if (l.peepholes) s += " peepholes";
     if (l.type == LayerType::gru && !l.reset_after) s += " reset_before";
     return s;
 }

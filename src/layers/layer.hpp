@@ -115,6 +115,7 @@ struct LayerSpec {
     // Recurrent layers.
     ActivationSpec recurrent_activation{Activation::sigmoid};
     bool return_sequences = false, return_state = false, go_backwards = false, reset_after = true;
+    bool peepholes = false;  // lstm: peephole variable (3, units), rows i, f, o, on the cell state (ONNX LSTM's P)
     std::string merge_mode = "concat";  // bidirectional; "none" gives two outputs
     std::shared_ptr<const LayerSpec> inner;  // time_distributed, bidirectional
 

@@ -92,11 +92,19 @@ void LoopLayer::run_sample(const LoopSide& side, const float* x_seq, float* seq,
         }
         if (type == LayerType::lstm) {
             for (int64_t j = 0; j < GH; ++j) xz[j] += hz[j];
+            const float* p = side.peephole.empty() ? nullptr : side.peephole.data();  // rows i, f, o
+            if (p)  // i and f see the previous cell state
+                for (int64_t j = 0; j < H; ++j) {
+                    xz[j] += p[j] * cs[j];
+                    xz[H + j] += p[H + j] * cs[j];
+                }
             activate(recurrent_activation, xz.data(), H);          // i
             activate(recurrent_activation, xz.data() + H, H);      // f
             activate(activation, xz.data() + 2 * H, H);            // c~
-            activate(recurrent_activation, xz.data() + 3 * H, H);  // o
             for (int64_t j = 0; j < H; ++j) cs[j] = xz[H + j] * cs[j] + xz[j] * xz[2 * H + j];
+            if (p)  // o sees the new one
+                for (int64_t j = 0; j < H; ++j) xz[3 * H + j] += p[2 * H + j] * cs[j];
+            activate(recurrent_activation, xz.data() + 3 * H, H);  // o
             std::vector<double> ac(cs);
             activate(activation, ac.data(), H);
             for (int64_t j = 0; j < H; ++j) h[j] = xz[3 * H + j] * ac[j];

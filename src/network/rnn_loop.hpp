@@ -16,6 +16,7 @@ inline int64_t gate_count(LayerType t) { return t == LayerType::lstm ? 4 : t == 
 // One side of the layer in plain loops, in Keras' own formulas (REAL-MODELS §2a), double accumulation.
 struct LoopSide {
     std::vector<float> kernel, recurrent, bias;  // Keras layout; bias empty: none
+    std::vector<float> peephole;                 // LSTM (3, H) rows i, f, o; empty: no peepholes
     bool backwards = false, flip = false;
     dnnl::memory seq, h, c;  // f32 nwc outputs: (N, H, T) when return_sequences; (N, H, 1); (N, H, 1) LSTM
 };

@@ -3,6 +3,8 @@
 // and a binary merge). Cells oneDNN 2.6 cannot express (activation other than tanh, recurrent_activation other
 // than sigmoid, e.g. Keras 2's hard_sigmoid; simple_rnn activations other than relu/tanh/sigmoid) run as one
 // plain loop over the whole layer, marked "loop:<kind>" in the report.
+// LSTM peepholes (the layer's `peephole` (3, H), rows i, f, o) are oneDNN's weights_peephole {1, D, 3, H}, whose
+// gate order is the same; the plain loop applies them as well.
 //
 // Layouts: the input arrives as (N, C, W) in any layout; its plain nwc buffer is (N, W, C) row-major, which is
 // exactly oneDNN's src_layer {T, N, C} in tag ntc, so the RNN reads it in place. dst_layer {T, N, H} ntc is in
@@ -102,6 +104,7 @@ const std::vector<float>& variable(const UnitContext& c, const Side& side, const
 
 struct HostWeights {
     std::vector<float> layer, iter, bias;  // ldigo {1, D, I, G, H}, ldigo {1, D, H, G, H}, ldgo {1, D, Gb, H}
+    std::vector<float> peephole;           // LSTM peepholes: ldgo {1, D, 3, H}, gates i, f, o (ours too)
 };
 
 // Keras' kernel (I, G*H) and recurrent_kernel (H, G*H) are row-major [i][g][h]: ldigo with l = d = 1, gate
@@ -129,13 +132,17 @@ HostWeights onednn_weights(const UnitContext& c, const Cell& cell, const std::ve
             b.assign(bias.begin(), bias.end());
         }
         w.bias.insert(w.bias.end(), b.begin(), b.end());
+        if (cell.spec.peepholes) {
+            const auto& p = variable(c, *side, "peephole", static_cast<size_t>(3 * H), false);
+            w.peephole.insert(w.peephole.end(), p.begin(), p.end());
+        }
     }
     return w;
 }
 
 struct RnnPrimitive {
     dnnl::primitive primitive;
-    memory::desc weights_layer, weights_iter, bias;
+    memory::desc weights_layer, weights_iter, bias, peephole;  // peephole: zero desc without peepholes
     std::string impl;
 };
 
@@ -163,11 +170,14 @@ std::optional<RnnPrimitive> make_rnn(UnitContext& c, const Cell& cell, dnnl::rnn
     try {
         switch (cell.spec.type) {
             case LayerType::lstm: {
-                dnnl::lstm_forward::desc desc(prop, direction, src_layer, none, none, weights_layer, weights_iter, bias,
-                                              dst_layer, dst_iter, dst_iter_c);
+                // Peepholes (f32 {1, D, 3, H}, gates i, f, o): the overload with weights_peephole_desc.
+                const memory::desc peephole =
+                    cell.spec.peepholes ? memory::desc({1, D, 3, H}, dt::f32, tag::ldgo) : memory::desc();
+                dnnl::lstm_forward::desc desc(prop, direction, src_layer, none, none, weights_layer, weights_iter,
+                                              peephole, bias, dst_layer, dst_iter, dst_iter_c);
                 dnnl::lstm_forward::primitive_desc pd(desc, c.engine);
                 return RnnPrimitive{dnnl::lstm_forward(pd), pd.weights_layer_desc(), pd.weights_iter_desc(),
-                                    pd.bias_desc(), pd.impl_info_str()};
+                                    pd.bias_desc(), pd.weights_peephole_desc(), pd.impl_info_str()};
             }
             case LayerType::gru:
                 if (cell.lbr) {
@@ -175,13 +185,13 @@ std::optional<RnnPrimitive> make_rnn(UnitContext& c, const Cell& cell, dnnl::rnn
                                                      bias, dst_layer, dst_iter);
                     dnnl::lbr_gru_forward::primitive_desc pd(desc, c.engine);
                     return RnnPrimitive{dnnl::lbr_gru_forward(pd), pd.weights_layer_desc(), pd.weights_iter_desc(),
-                                        pd.bias_desc(), pd.impl_info_str()};
+                                        pd.bias_desc(), {}, pd.impl_info_str()};
                 } else {
                     dnnl::gru_forward::desc desc(prop, direction, src_layer, none, weights_layer, weights_iter, bias,
                                                  dst_layer, dst_iter);
                     dnnl::gru_forward::primitive_desc pd(desc, c.engine);
                     return RnnPrimitive{dnnl::gru_forward(pd), pd.weights_layer_desc(), pd.weights_iter_desc(),
-                                        pd.bias_desc(), pd.impl_info_str()};
+                                        pd.bias_desc(), {}, pd.impl_info_str()};
                 }
             default: {
                 // Keras relu has no negative slope: alpha 0.
@@ -190,7 +200,7 @@ std::optional<RnnPrimitive> make_rnn(UnitContext& c, const Cell& cell, dnnl::rnn
                                                      dst_iter, dnnl::rnn_flags::undef, 0.0f, 0.0f);
                 dnnl::vanilla_rnn_forward::primitive_desc pd(desc, c.engine);
                 return RnnPrimitive{dnnl::vanilla_rnn_forward(pd), pd.weights_layer_desc(), pd.weights_iter_desc(),
-                                    pd.bias_desc(), pd.impl_info_str()};
+                                    pd.bias_desc(), {}, pd.impl_info_str()};
             }
         }
     } catch (const dnnl::error& e) {
@@ -279,6 +289,9 @@ struct RecurrentBuilder {
                  c.upload(w.iter, memory::desc({1, D, H, G, H}, dt::f32, tag::ldigo), rnn->weights_iter)},
                 {DNNL_ARG_BIAS,
                  c.upload(w.bias, memory::desc({1, D, cell.bias_gates(), H}, dt::f32, tag::ldgo), rnn->bias)}};
+            if (cell.spec.peepholes)  // uploaded once, like the other weights
+                args[DNNL_ARG_WEIGHTS_PEEPHOLE] =
+                    c.upload(w.peephole, memory::desc({1, D, 3, H}, dt::f32, tag::ldgo), rnn->peephole);
             const int64_t out_channels = direction == dnnl::rnn_direction::bidirectional_concat ? 2 * H : H;
             memory dst_layer(memory::desc({T, N, out_channels}, data, tag::ntc), c.engine);
             args[DNNL_ARG_DST_LAYER] = dst_layer;
@@ -328,6 +341,7 @@ struct RecurrentBuilder {
             ls.kernel = variable(c, *side, "kernel", static_cast<size_t>(I * G * H), false);
             ls.recurrent = variable(c, *side, "recurrent_kernel", static_cast<size_t>(H * G * H), false);
             ls.bias = variable(c, *side, "bias", static_cast<size_t>((cell.lbr ? 2 : 1) * G * H), true);
+            if (cell.spec.peepholes) ls.peephole = variable(c, *side, "peephole", static_cast<size_t>(3 * H), false);
             ls.backwards = side->backwards;
             ls.flip = side->flip;
             if (sequences) ls.seq = memory(plain(H, T, dt::f32), c.engine);

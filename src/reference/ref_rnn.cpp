@@ -46,6 +46,12 @@ Run run_rnn(const LayerPlan& p, const LayerSpec& s, const Tensor& x, const Layer
     check(prefix + "recurrent_kernel", rec, H * GH);
     if (s.use_bias) check(prefix + "bias", bias, split_bias ? 2 * GH : GH);
     else check(prefix + "bias", bias, 0);
+    // Peepholes (ONNX LSTM's P): rows i, f, o of (3, H) on the cell state; i and f see c_{t-1}, o the new c_t.
+    const bool peep = lstm && s.peepholes;
+    static const std::vector<float> no_peephole;
+    const std::vector<float>& peephole = peep ? w.var(prefix + "peephole") : no_peephole;
+    if (peep) check(prefix + "peephole", peephole, 3 * H);
+    auto P = [&](int64_t row, int64_t u) { return peep ? static_cast<double>(peephole[static_cast<size_t>(row * H + u)]) : 0.0; };
     // Input bias b0 and, for GRU reset_after, the recurrent bias b1 (bias row 1); zeros when absent.
     auto b0 = [&](int64_t j) { return bias.empty() ? 0.0 : static_cast<double>(bias[static_cast<size_t>(j)]); };
     auto b1 = [&](int64_t j) {
@@ -79,10 +85,10 @@ Run run_rnn(const LayerPlan& p, const LayerSpec& s, const Tensor& x, const Layer
             auto R = [&](int64_t gate, int64_t u) { return hz[static_cast<size_t>(gate * H + u)]; };
             for (int64_t u = 0; u < H; ++u) {
                 if (lstm) {
-                    const double ig = activation(ract, X(0, u) + R(0, u));
-                    const double fg = activation(ract, X(1, u) + R(1, u));
+                    const double ig = activation(ract, X(0, u) + R(0, u) + P(0, u) * c[u]);
+                    const double fg = activation(ract, X(1, u) + R(1, u) + P(1, u) * c[u]);
                     const double cc = fg * c[u] + ig * activation(act, X(2, u) + R(2, u));
-                    const double og = activation(ract, X(3, u) + R(3, u));
+                    const double og = activation(ract, X(3, u) + R(3, u) + P(2, u) * cc);
                     c[u] = cc;  // c[u] is read only for unit u
                     h_new[static_cast<size_t>(u)] = og * activation(act, cc);
                 } else if (gru) {
