@@ -28,6 +28,9 @@ const std::vector<std::string> kPass = {
     // Over (L, C) jointly or the last axis, with Mean and InvStdDev read: layer_normalization (return_statistics).
     "test_layer_normalization_3d_axis1_epsilon", "test_layer_normalization_3d_axis2_epsilon",
     "test_layer_normalization_3d_axis_negative_1_epsilon", "test_layer_normalization_3d_axis_negative_2_epsilon",
+    // Over every axis, the batch too (axis 0 / -3): axis [0, 1, 2], W and B (2, 3, 5) transposed to (B, L, C),
+    // Mean and InvStdDev (1, 1, 1).
+    "test_layer_normalization_3d_axis0_epsilon", "test_layer_normalization_3d_axis_negative_3_epsilon",
     // The batch axis moved: the output's axis order (layout) is the ONNX one, e.g. (C, B, L).
     "test_transpose_all_permutations_2", "test_transpose_all_permutations_3", "test_transpose_all_permutations_4",
     "test_transpose_all_permutations_5", "test_transpose_default",
@@ -37,12 +40,9 @@ const std::vector<std::string> kPass = {
     // Over the batch axis: our softmax layer with axis 0 (log for LogSoftmax).
     "test_softmax_axis_0", "test_logsoftmax_axis_0",
 };
-// Mapped ops, settings we refuse: layer normalisation over the batch axis too (axis 0 / -3: each sample is
-// normalised on its own, and a scale shaped like the whole input would tie the weights to the batch size), an
-// LSTM with peepholes (its sequence_lens are the whole sequence and its initial states zero, which map).
+// Mapped ops, settings we refuse: an LSTM with peepholes (its sequence_lens are the whole sequence and its initial states zero, which map).
 // (test_clip_default_int8_*: int8 tensors, which .npy inputs here do not carry, are left out.)
 const std::vector<std::string> kRefused = {
-    "test_layer_normalization_3d_axis0_epsilon", "test_layer_normalization_3d_axis_negative_3_epsilon",
     "test_lstm_with_peepholes",
 };
 
@@ -170,8 +170,6 @@ TEST_CASE("ONNX backend node tests (libonnx-testdata): the others are refused cl
             FAIL("mapped, but listed as refused: move it to kPass if it passes");
         } catch (const c1r::Error& e) {
             CHECK(e.kind() == c1r::ErrorKind::config);
-            if (name.find("layer_normalization_3d_axis") != std::string::npos)
-                CHECK_THAT(e.what(), Catch::Matchers::Contains("normalises over the batch axis too (axis 0)"));
             if (name == "test_lstm_with_peepholes")
                 CHECK(std::string(e.what()).find("node LSTM_0 (LSTM): peepholes (P): not supported") != std::string::npos);
         }
