@@ -175,3 +175,27 @@ TEST_CASE("ONNX backend node tests (libonnx-testdata): the others are refused cl
         }
     }
 }
+
+// Over every axis (axis 0) the weights are shaped like the whole input, batch 2: the mapped model run with
+// another --batch stops with one line naming the layer and both batch sizes.
+TEST_CASE("ONNX LayerNormalization over axis 0 with another --batch is an exit-2 error naming the batch sizes", "[onnx]") {
+    if (!fs::exists(kNodeDir)) skip_test("libonnx-testdata is not installed (" + kNodeDir + "); scripts/setup.sh test installs it");
+    const std::string name = "test_layer_normalization_3d_axis0_epsilon";
+    c1r::OnnxModelFile model = load(name);
+    TempDir tmp("c1r_onnx_peer");
+    const fs::path weights = tmp.path() / "weights";
+    std::string layer_name;
+    for (const auto& [layer, vars] : model.weights)
+        for (const auto& [var, w] : vars) {
+            CHECK(w.shape == std::vector<int64_t>{2, 5, 3});  // ONNX (B, C, L) as our (B, L, C)
+            layer_name = layer;
+            fs::create_directories(weights / layer);
+            write_npy((weights / layer / (var + ".npy")).string(), w.shape, w.values);
+        }
+    const std::string config = tmp.write_json("model.json", model.config);
+    ProcessResult r = run_binary({config, "--weights", weights.string(), "--batch", "3", "--dry-run"});
+    INFO(r.err);
+    CHECK(r.exit_code == 2);
+    CHECK(r.err.find("'" + layer_name + "'") != std::string::npos);
+    CHECK(r.err.find("is for batch 2, but the input's batch is 3") != std::string::npos);
+}
