@@ -826,6 +826,8 @@ def normalization_cases():
         single("ln_all_axes_negative_scale_false", [ln("ln", axis=[-3, -1, -2], scale=False)], (2, 4, 3)),
         single("ln_all_axes_stat_read", [ln("ln", axis=[0, 1, 2], return_statistics=True, center=False),
                                          conv("c", 2, 1, inputs=["ln:2"])], (2, 5, 3), outputs=["c", "ln"]),
+        single("ln_all_axes_stat_broadcast", [ln("ln", axis=[0, 1, 2], return_statistics=True),
+                                              L("multiply", "m", inputs=["ln", "ln:2"])], (3, 4, 2), outputs=["m"]),
         single("ln_statistics_read_by_layers", [ln("ln", return_statistics=True),
                                                 L("add", "sum", inputs=["ln:1", "ln:2"]),
                                                 conv("c", 2, 1, inputs=["ln"])], (2, 5, 3), outputs=["sum", "c"]),
