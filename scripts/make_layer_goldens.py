@@ -857,6 +857,17 @@ def normalization_cases():
                (2, 7, 3), outputs=["ln", "ln:1", "ln:2"]),
         single("ln_statistics_rank2", [dense_l("d", 6), ln("ln", return_statistics=True, center=False)], (3, 4),
                outputs=["ln:2", "ln:1", "ln"]),
+        # axis [0, 1, 2]: the whole tensor, the batch too (F.layer_norm over all of x's shape), gamma/beta
+        # (B, L, C); the statistics are (1, 1, 1) inside a batch-B graph, and a conv may read them.
+        single("ln_all_axes", [ln("ln", axis=[0, 1, 2])], (3, 5, 4)),
+        single("ln_all_axes_statistics", [conv("c", 4, 2), ln("ln", axis=[0, 1, 2], return_statistics=True,
+                                                              epsilon=0.1)],
+               (2, 6, 3), outputs=["ln", "ln:1", "ln:2"]),
+        single("ln_all_axes_negative_scale_false", [ln("ln", axis=[-3, -1, -2], scale=False)], (2, 4, 3)),
+        single("ln_all_axes_stat_read", [ln("ln", axis=[0, 1, 2], return_statistics=True, center=False),
+                                         conv("c", 2, 1, inputs=["ln:2"])], (2, 5, 3), outputs=["c", "ln"]),
+        single("ln_all_axes_stat_broadcast", [ln("ln", axis=[0, 1, 2], return_statistics=True),
+                                              L("multiply", "m", inputs=["ln", "ln:2"])], (3, 4, 2), outputs=["m"]),
         single("ln_statistics_read_by_layers", [ln("ln", return_statistics=True),
                                                 L("add", "sum", inputs=["ln:1", "ln:2"]),
                                                 conv("c", 2, 1, inputs=["ln"])], (2, 5, 3), outputs=["sum", "c"]),

@@ -283,15 +283,17 @@ TEST_CASE("bad layer settings name the file and the exact pointer", "[spec][erro
     SECTION("normalisation axes") {
         const json ln = {{"type", "layer_normalization"}};
         check_config_error(with_layer_key(ln, "axis", json::array()), "/layers/0/axis");
-        check_config_error(with_layer_key(ln, "axis", json::array({1, 2, 0})), "/layers/0/axis");
+        check_config_error(with_layer_key(ln, "axis", json::array({1, 2, 0, 1})), "/layers/0/axis");
         check_config_error(with_layer_key(ln, "axis", json::array({1, 4})), "/layers/0/axis/1");
         check_config_error(with_layer_key(ln, "axis", json::array({1, "2"})), "/layers/0/axis/1");
         check_config_error(with_layer_key(ln, "return_statistics", 1), "/layers/0/return_statistics");
         const json bn = {{"type", "batch_normalization"}};
         check_config_error(with_layer_key(bn, "axis", json::array({1, 2})), "/layers/0/axis");
         check_config_error(with_layer_key(bn, "return_statistics", true), "/layers/0/return_statistics");
-        // Known once the input's rank is (make_plan): the batch axis, an axis twice, the length alone.
-        for (const json& axes : {json::array({0, 2}), json::array({2, -1}), json::array({1}), json(1)}) {
+        // Known once the input's rank is (make_plan): the batch axis without every other axis, an axis twice,
+        // the length alone.
+        for (const json& axes : {json::array({0, 2}), json::array({0}), json(0), json::array({0, 1, 1}),
+                                 json::array({2, -1}), json::array({1}), json(1)}) {
             CAPTURE(axes.dump());
             auto spec = c1r::parse_config(with_layer_key(ln, "axis", axes), kSource);
             auto e = error_from([&] { c1r::make_plan(spec, c1r::Shape{1, 16, 4}); });
@@ -300,6 +302,14 @@ TEST_CASE("bad layer settings name the file and the exact pointer", "[spec][erro
         }
         auto spec = c1r::parse_config(with_layer_key(ln, "axis", json::array({-1, 1})), kSource);
         CHECK(c1r::make_plan(spec, c1r::Shape{1, 16, 4}).layers[0].params == 2 * 16 * 4);
+        // Every axis, the batch too: gamma/beta shaped like the input, (batch, length, channels).
+        auto whole = c1r::parse_config(with_layer_key(ln, "axis", json::array({0, 1, 2})), kSource);
+        CHECK(c1r::make_plan(whole, c1r::Shape{3, 16, 4}).layers[0].params == 2 * 3 * 16 * 4);
+        // ... of a rank-3 input only: over (batch, features) it is refused, naming the axis.
+        auto flat = c1r::parse_config(with_layer_key(ln, "axis", json::array({0, 1})), kSource);
+        auto e = error_from([&] { c1r::make_plan(flat, c1r::Shape::flat(2, 8)); });
+        CHECK(e.kind() == c1r::ErrorKind::config);
+        CHECK(e.pointer() == "/layers/0/axis");
     }
     SECTION("a layer that is not an object") {
         check_config_error(config_json({1, 16, 4}, json::array({conv(), 3})), "/layers/1");

@@ -103,6 +103,7 @@ bool fold_constant(Lowerer& L, const OnnxNode& n) {
     if (op == "Constant") {
         out = constant_attr(L, n);
     } else if (op == "Identity" || op == "Dropout") {
+        if (op == "Dropout") check_dropout_inference(L, n);
         out = arg(0);
     } else if (op == "Cast") {
         out = arg(0);

@@ -126,6 +126,9 @@ private:
 bool fold_constant(Lowerer& L, const OnnxNode& n);
 // Shape-only operators on tensors (onnx.cpp); false when the op is not one of them.
 bool lower_shape_op(Lowerer& L, const OnnxNode& n);
+// Dropout runs as the identity only in inference: Unsupported when its training_mode is true (or not a
+// constant) and its ratio is not 0, which would draw a random mask.
+void check_dropout_inference(Lowerer& L, const OnnxNode& n);
 // Layers (onnx_ops.cpp, onnx_rnn.cpp); false when the op is not one of them.
 bool lower_layer_op(Lowerer& L, const OnnxNode& n);
 bool lower_rnn_op(Lowerer& L, const OnnxNode& n);

@@ -279,17 +279,20 @@ void batch_norm(Lowerer& L, const OnnxNode& n) {
 
 // LayerNormalization over the last axis: layer_normalization on our channels (a permute first when that axis is
 // our length). Over the last two axes of a sequence (axis 1 or -2): layer_normalization over length and channels,
-// W/B (ONNX order) transposed to Keras' (L, C) where the ONNX order is (C, L). Mean and InvStdDev, when read,
-// are the layer's outputs 1 and 2 (return_statistics), shaped as the input with the normalised axes size 1.
+// W/B (ONNX order) transposed to Keras' (L, C) where the ONNX order is (C, L). Over every axis of a sequence,
+// the batch too (axis 0 or -3): layer_normalization axis [0, 1, 2], W/B (B, C, L) transposed per sample to
+// (B, L, C). Mean and InvStdDev, when read, are the layer's outputs 1 and 2 (return_statistics), shaped as the
+// input with the normalised axes size 1.
 void layer_norm(Lowerer& L, const OnnxNode& n) {
     L.only_attrs(n, {"axis", "epsilon", "stash_type"});
     if (L.attr_i(n, "stash_type", 1) != 1) throw Unsupported{"stash_type other than 1 (float)"};
     const Value& in = L.tensor_in(n, 0);
     const int64_t rank = static_cast<int64_t>(in.dims.size());
     const int64_t axis = Lowerer::norm_axis(L.attr_i(n, "axis", -1), in.dims.size());
-    if (axis == 0)
-        throw Unsupported{"normalises over the batch axis too (axis 0): each sample is normalised on its own here, "
-                          "and a scale shaped like the whole input would tie the weights to the batch size"};
+    const bool whole = axis == 0;
+    if (whole && rank != 3)
+        throw Unsupported{"normalises every axis, the batch too (axis 0), of a rank-" + std::to_string(rank) +
+                          " tensor; only a rank-3 sequence maps (layer_normalization axis [0, 1, 2])"};
     const bool joint = axis < rank - 1;
     if (joint && rank != 3) throw Unsupported{"normalises axes " + std::to_string(axis) + ".." + std::to_string(rank - 1) + " of a rank-" + std::to_string(rank) + " tensor"};
     Value x = joint ? (Lowerer::direct(in) ? in : L.canonical(n, in, true)) : L.channels_at(n, in, axis);
@@ -298,24 +301,33 @@ void layer_norm(Lowerer& L, const OnnxNode& n) {
     for (int64_t d : norm_dims) per = mul_sizes(per, d);
     const bool stats = L.used(n, 1) || L.used(n, 2);
     json layer = {{"type", "layer_normalization"}, {"epsilon", L.attr_f(n, "epsilon", 1e-5)}, {"center", L.has(n, 2)}};
-    layer["axis"] = joint ? json{1, 2} : json(1);
+    layer["axis"] = whole ? json{0, 1, 2} : joint ? json{1, 2} : json(1);
     if (stats) layer["return_statistics"] = true;
     std::string ref = L.add_layer(n, layer, {x.ref});
-    // Keras layout: (C) for one axis; (L, C) for both, our length and channels in that order.
-    const bool swap = joint && x.roles[1] == 'C';  // ONNX (C, L): transpose to (L, C)
+    // Keras layout: (C) for one axis; (L, C) for both, our length and channels in that order; (B, L, C) for all.
+    const bool swap = joint && x.roles[1] == 'C';  // ONNX (C, L): transpose to (L, C) (per sample over all axes)
     for (size_t k = 1; k <= 2; ++k) {
         if (k == 2 && !L.has(n, 2)) continue;
         const Value& v = L.const_in(n, k);  // the scale is required
+        const char* what = k == 1 ? "scale" : "bias";
+        if (whole && v.dims.size() == 3 && v.dims[0] != x.dims[0] && v.elements() / std::max<int64_t>(v.dims[0], 1) == per / x.dims[0])
+            throw Unsupported{std::string(what) + " is shaped for batch " + std::to_string(v.dims[0]) + ", the input's batch is " +
+                              std::to_string(x.dims[0]) + " (axis 0 ties the weights to the batch size)"};
         if (v.elements() != per || (joint && v.dims != norm_dims))
-            throw Unsupported{std::string(k == 1 ? "scale" : "bias") + " does not have the normalised axes' shape"};
+            throw Unsupported{std::string(what) + " does not have the normalised axes' shape"};
         std::vector<float> values = to_float(v.data);
         if (swap) {
-            const int64_t rows = norm_dims[0], cols = norm_dims[1];
-            for (int64_t i = 0; i < rows; ++i)
-                for (int64_t j = 0; j < cols; ++j) values[static_cast<size_t>(j * rows + i)] = static_cast<float>(v.data[static_cast<size_t>(i * cols + j)]);
+            const size_t base = whole ? 1 : 0;
+            const int64_t rows = norm_dims[base], cols = norm_dims[base + 1], samples = whole ? norm_dims[0] : 1;
+            for (int64_t b = 0; b < samples; ++b)
+                for (int64_t i = 0; i < rows; ++i)
+                    for (int64_t j = 0; j < cols; ++j)
+                        values[static_cast<size_t>((b * cols + j) * rows + i)] = static_cast<float>(v.data[static_cast<size_t>((b * rows + i) * cols + j)]);
         }
-        const std::vector<int64_t> shape = joint ? std::vector<int64_t>{x.dims[swap ? 2 : 1], x.dims[swap ? 1 : 2]}
-                                                 : std::vector<int64_t>{per};
+        const std::vector<int64_t> lc{x.dims[swap ? 2 : 1], x.dims[swap ? 1 : 2]};
+        const std::vector<int64_t> shape = whole   ? std::vector<int64_t>{x.dims[0], lc[0], lc[1]}
+                                           : joint ? lc
+                                                   : std::vector<int64_t>{per};
         L.add_weight(ref, k == 1 ? "gamma" : "beta", shape, std::move(values));
     }
     L.set_tensor(n.outputs[0], ref, x.dims, x.roles, x.rank);

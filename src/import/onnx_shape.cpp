@@ -3,6 +3,7 @@
 // 0/1 selections that carry them out.
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 
 #include "core/error.hpp"
 #include "import/onnx_lower.hpp"
@@ -97,10 +98,24 @@ void select_axis(Lowerer& L, const OnnxNode& n, const Value& v, size_t axis, int
 
 }  // namespace
 
+void check_dropout_inference(Lowerer& L, const OnnxNode& n) {
+    if (!L.has(n, 2)) return;  // opset 12+: training_mode defaults to false; earlier opsets have no training
+    const Value& mode = L.in(n, 2);
+    if (!mode.is_const) throw Unsupported{"training_mode is not a constant"};
+    if (mode.data.empty() || mode.data[0] == 0) return;
+    const double ratio = L.has(n, 1) ? L.const_in(n, 1).data.at(0) : 0.5;
+    if (ratio != 0) {
+        char text[32];
+        std::snprintf(text, sizeof text, "%g", ratio);
+        throw Unsupported{std::string("training_mode true with ratio ") + text + ": a random mask"};
+    }
+}
+
 bool lower_shape_op(Lowerer& L, const OnnxNode& n) {
     const std::string& op = n.op;
     if (op == "Identity" || op == "Dropout") {
         if (op == "Dropout" && L.used(n, 1)) throw Unsupported{"its mask output is not supported"};
+        if (op == "Dropout") check_dropout_inference(L, n);
         L.alias(n.outputs[0], L.tensor_in(n, 0));
         return true;
     }

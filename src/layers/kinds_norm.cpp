@@ -5,12 +5,13 @@ namespace c1r {
 namespace {
 
 // `axis`: an int, or a list as Keras writes it (K2 BatchNormalization rewrites it to [2]; K3 LayerNormalization
-// stores sorted(axes); LayerNormalization(axis=[1, 2]) normalises each sample over length and channels).
+// stores sorted(axes); LayerNormalization(axis=[1, 2]) normalises each sample over length and channels, and
+// axis=[0, 1, 2] the whole tensor, the batch too, as Keras allows when the batch size is part of the input shape).
 void read_norm(ObjectReader& r, LayerSpec& l) {
     const json* axis = r.find("axis");
     if (axis && axis->is_array() && axis->size() != 1) {
-        if (axis->empty() || axis->size() > 2)
-            r.fail(r.at("axis"), "expected an axis or a list of one or two axes, got " + describe(*axis));
+        if (axis->empty() || axis->size() > 3)
+            r.fail(r.at("axis"), "expected an axis or a list of one to three axes, got " + describe(*axis));
         l.norm_axes = read_int_list(r, "axis", -3);
         for (size_t i = 0; i < l.norm_axes.size(); ++i)
             if (l.norm_axes[i] > 3) r.fail(r.at("axis") + "/" + std::to_string(i), "axis " + std::to_string(l.norm_axes[i]) + " is beyond a rank-3 input");
@@ -33,9 +34,10 @@ void read_norm(ObjectReader& r, LayerSpec& l) {
 
 // Both kinds normalise over (BN: per) the channel axis: the last axis in channels_last, axis 1 in
 // channels_first. layer_normalization may also normalise each sample over its length and channels together
-// (Keras LayerNormalization(axis=[1, 2]) on a sequence). Any other axis is refused rather than computed
-// differently. With return_statistics, outputs 1 and 2 are the mean and 1/sqrt(var + eps): the input's shape
-// with the normalised axes kept as size 1.
+// (Keras LayerNormalization(axis=[1, 2]) on a sequence), or the whole rank-3 tensor, the batch too (axis
+// [0, 1, 2]: one mean and variance, gamma/beta shaped like the input, so tied to its batch size). Any other
+// axis is refused rather than computed differently. With return_statistics, outputs 1 and 2 are the mean and
+// 1/sqrt(var + eps): the input's shape with the normalised axes kept as size 1 ((1, 1, 1) over every axis).
 void plan_norm(LayerPlan& p, const PlanContext& c) {
     const Shape& in = p.input_shape;
     const int rank = in.rank;
@@ -45,11 +47,18 @@ void plan_norm(LayerPlan& p, const PlanContext& c) {
         const int64_t axis = given < 0 ? given + rank : given;
         if (axis < 0 || axis >= rank)
             throw LayerError{"axis " + std::to_string(given) + " does not exist in its rank-" + std::to_string(rank) + " input", "axis"};
-        if (axis == 0)
-            throw LayerError{"axis " + std::to_string(given) + " is the batch axis; each sample is normalised on its own", "axis"};
         if (std::find(axes.begin(), axes.end(), axis) != axes.end())
             throw LayerError{"axis " + std::to_string(axis) + " is listed twice", "axis"};
         axes.push_back(axis);
+    }
+    const bool batch = std::find(axes.begin(), axes.end(), 0) != axes.end();
+    if (batch && (p.spec.type != LayerType::layer_normalization || rank != 3 || axes.size() != 3)) {
+        std::string list;
+        for (int64_t a : p.spec.norm_axes) list += (list.empty() ? "" : ", ") + std::to_string(a);
+        throw LayerError{"axis [" + list + "] includes the batch axis (0) of its rank-" + std::to_string(rank) +
+                             " input; the batch is normalised only together with every other axis (layer_normalization, "
+                             "axis [0, 1, 2] of a rank-3 input); else each sample is normalised on its own",
+                         "axis"};
     }
     if (axes.size() == 1 && axes[0] != channel_axis)
         throw LayerError{"axis " + std::to_string(p.spec.norm_axes[0]) + " is not the channel axis (" +
@@ -64,10 +73,11 @@ void plan_norm(LayerPlan& p, const PlanContext& c) {
     Shape stats = in;
     stats.channels = 1;
     if (normalises_length(p)) stats.length = 1;
+    if (batch) stats.batch = 1;
     p.output_shapes = {in, stats, stats};
 }
 
-// A joint normalisation reads every step of its sample.
+// A joint normalisation reads every step of its sample (of every sample, over the batch too).
 Span norm_span(const LayerPlan& p, Span out) {
     if (!normalises_length(p)) return out;
     return {0, p.input_shape.length - 1};
@@ -76,9 +86,11 @@ bool norm_mixes(const LayerPlan& p) { return normalises_length(p); }
 
 std::vector<Variable> norm_variables(const LayerPlan& p) {
     const int64_t c = p.input_shape.channels;
-    // Keras' shape: the normalised axes of a (batch, length, channels) input, (L, C) for a joint one.
-    const std::vector<int64_t> shape = normalises_length(p) ? std::vector<int64_t>{p.input_shape.length, c}
-                                                            : std::vector<int64_t>{c};
+    // Keras' shape: the normalised axes of a (batch, length, channels) input, (L, C) for a joint one, (B, L, C)
+    // over every axis (the weights then fit one batch size only: run/weights.cpp names a mismatch).
+    const std::vector<int64_t> shape = normalises_batch(p)    ? std::vector<int64_t>{p.input_shape.batch, p.input_shape.length, c}
+                                       : normalises_length(p) ? std::vector<int64_t>{p.input_shape.length, c}
+                                                              : std::vector<int64_t>{c};
     std::vector<Variable> vars;
     if (p.spec.scale) vars.push_back(ones("gamma", shape));
     if (p.spec.center) vars.push_back(zeros("beta", shape));
@@ -94,6 +106,7 @@ std::string norm_summary(const LayerSpec& l) {
     std::snprintf(eps, sizeof eps, "eps %g", l.epsilon);
     std::string text = eps;
     if (l.norm_axes.size() == 2) text += " over length+channels";
+    if (l.norm_axes.size() == 3) text += " over batch+length+channels";
     if (l.return_statistics) text += " +mean,inv_std";
     return text;
 }

@@ -90,10 +90,16 @@ struct LayerPlan {
     std::optional<size_t> folded_into;       // batch_normalization folded into that conv/dense node
 };
 
-// A layer_normalization over both the length and the channels of each sample (a planned node's `axis` has two
-// entries only then: plan_norm refuses every other list).
+// A layer_normalization over both the length and the channels of each sample, or over every axis, the batch
+// too (a planned node's `axis` has two entries only for the first, three only for the second: plan_norm
+// refuses every other list).
 inline bool normalises_length(const LayerPlan& p) {
-    return p.spec.type == LayerType::layer_normalization && p.spec.norm_axes.size() == 2;
+    return p.spec.type == LayerType::layer_normalization && p.spec.norm_axes.size() >= 2;
+}
+// A layer_normalization over every axis of a rank-3 input, the batch included (axis [0, 1, 2]): one group, and
+// gamma/beta shaped like the whole input (batch, length, channels).
+inline bool normalises_batch(const LayerPlan& p) {
+    return p.spec.type == LayerType::layer_normalization && p.spec.norm_axes.size() == 3;
 }
 
 // The input steps (unclipped interval, 128-bit) that output steps [lo, hi] of a node read; empty when lo > hi.

@@ -75,17 +75,20 @@ memory stat_output(UnitContext& c, const memory& stat, size_t k, LayerUnit& unit
 
 // Keras LayerNormalization. Over the channels: the plain nwc buffer seen as (N, W, C) puts the channels last,
 // the axis oneDNN normalises. Over length and channels together (axis [1, 2]): the same buffer seen as (N, W·C),
-// whose per-"channel" scale and shift are exactly Keras' (L, C) gamma and beta, row-major. With
+// whose per-"channel" scale and shift are exactly Keras' (L, C) gamma and beta, row-major. Over every axis, the
+// batch too (axis [0, 1, 2]): the buffer seen as (1, N·W·C), one group whose scale and shift are the (B, L, C)
+// gamma and beta, row-major; its statistics are one value each, outputs (1, 1, 1). With
 // return_statistics the primitive runs in forward_training, which writes the mean and the variance; two
 // in-place eltwise steps turn the variance into 1/sqrt(var + eps).
 LayerUnit layer_norm(UnitContext& c) {
     const LayerSpec& s = c.node.spec;
     const Shape& in = c.node.input_shapes[0];
     const bool joint = normalises_length(c.node);
-    const memory::dim per = joint ? in.length * in.channels : in.channels;
+    const bool whole = normalises_batch(c.node);
+    const memory::dim per = whole ? in.batch * in.length * in.channels : joint ? in.length * in.channels : in.channels;
     LayerUnit unit;
     memory src = c.plain_src(0, unit);
-    const memory::desc view_md = joint ? memory::desc({in.batch, per}, c.data_type(), tag::ab)
+    const memory::desc view_md = joint ? memory::desc({whole ? 1 : in.batch, per}, c.data_type(), tag::ab)
                                        : memory::desc({in.batch, in.length, per}, c.data_type(), tag::abc);
     const auto kind = s.return_statistics ? dnnl::prop_kind::forward_training : dnnl::prop_kind::forward_inference;
     dnnl::layer_normalization_forward::desc desc(

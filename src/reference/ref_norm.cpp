@@ -21,12 +21,13 @@ const std::vector<float>& channel_var(const LayerPlan& p, const LayerWeights& w,
 }
 
 // Keras LayerNormalization, per sample over the channels of each step, or over all its steps and channels
-// together (gamma/beta (L, C)); with return_statistics also the mean and 1/sqrt(var + eps) of each group.
+// together (gamma/beta (L, C)), or over the whole tensor, the batch too (one group, gamma/beta (B, L, C)); with
+// return_statistics also the mean and 1/sqrt(var + eps) of each group.
 Outputs layer_norm(const LayerPlan& p, const Tensor& x, const LayerWeights& w, Tensor out) {
     const LayerSpec& s = p.spec;
     const int64_t N = x.shape.batch, L = x.shape.length, C = x.shape.channels;
-    const bool joint = normalises_length(p);
-    const int64_t per = joint ? L * C : C;  // values a gamma/beta holds
+    const bool joint = normalises_length(p), whole = normalises_batch(p);
+    const int64_t per = whole ? N * L * C : joint ? L * C : C;  // values a gamma/beta holds
     const std::vector<float>& gamma = channel_var(p, w, "gamma", s.scale, per);
     const std::vector<float>& beta = channel_var(p, w, "beta", s.center, per);
     Tensor mean_out, inv_out;
@@ -34,39 +35,44 @@ Outputs layer_norm(const LayerPlan& p, const Tensor& x, const LayerWeights& w, T
         mean_out = blank(out_shape(p, 1));
         inv_out = blank(out_shape(p, 2));
     }
-    // One group: steps [l0, l1) of sample n, every channel; its values are (l, c) with weight index (l - l0)·C + c
-    // for a joint group (l0 = 0), c otherwise.
-    auto group = [&](int64_t n, int64_t l0, int64_t l1, size_t stat) {
-        const double count = static_cast<double>((l1 - l0) * C);
+    // One group: samples [n0, n1), steps [l0, l1), every channel; its values are (n, l, c) with weight index
+    // (n·L + l)·C + c over the whole tensor (n0 = l0 = 0), l·C + c for a joint group (l0 = 0), c otherwise.
+    auto group = [&](int64_t n0, int64_t n1, int64_t l0, int64_t l1, size_t stat) {
+        const double count = static_cast<double>((n1 - n0) * (l1 - l0) * C);
         double mean = 0.0;
-        for (int64_t l = l0; l < l1; ++l)
-            for (int64_t c = 0; c < C; ++c) mean += x.at(n, l, c);
+        for (int64_t n = n0; n < n1; ++n)
+            for (int64_t l = l0; l < l1; ++l)
+                for (int64_t c = 0; c < C; ++c) mean += x.at(n, l, c);
         mean /= count;
         double var = 0.0;
-        for (int64_t l = l0; l < l1; ++l)
-            for (int64_t c = 0; c < C; ++c) {
-                const double d = static_cast<double>(x.at(n, l, c)) - mean;
-                var += d * d;
-            }
+        for (int64_t n = n0; n < n1; ++n)
+            for (int64_t l = l0; l < l1; ++l)
+                for (int64_t c = 0; c < C; ++c) {
+                    const double d = static_cast<double>(x.at(n, l, c)) - mean;
+                    var += d * d;
+                }
         var /= count;  // biased, as Keras
         const double inv = 1.0 / std::sqrt(var + s.epsilon);
-        for (int64_t l = l0; l < l1; ++l)
-            for (int64_t c = 0; c < C; ++c) {
-                const size_t k = static_cast<size_t>(joint ? l * C + c : c);
-                const double g = s.scale ? static_cast<double>(gamma[k]) : 1.0;
-                const double b = s.center ? static_cast<double>(beta[k]) : 0.0;
-                out.at(n, l, c) = static_cast<float>((static_cast<double>(x.at(n, l, c)) - mean) * inv * g + b);
-            }
+        for (int64_t n = n0; n < n1; ++n)
+            for (int64_t l = l0; l < l1; ++l)
+                for (int64_t c = 0; c < C; ++c) {
+                    const size_t k = static_cast<size_t>(whole ? (n * L + l) * C + c : joint ? l * C + c : c);
+                    const double g = s.scale ? static_cast<double>(gamma[k]) : 1.0;
+                    const double b = s.center ? static_cast<double>(beta[k]) : 0.0;
+                    out.at(n, l, c) = static_cast<float>((static_cast<double>(x.at(n, l, c)) - mean) * inv * g + b);
+                }
         if (s.return_statistics) {
             mean_out.data[stat] = static_cast<float>(mean);
             inv_out.data[stat] = static_cast<float>(inv);
         }
     };
-    for (int64_t n = 0; n < N; ++n) {
-        if (joint) group(n, 0, L, static_cast<size_t>(n));
-        else
-            for (int64_t l = 0; l < L; ++l) group(n, l, l + 1, static_cast<size_t>(n * L + l));
-    }
+    if (whole) group(0, N, 0, L, 0);
+    else
+        for (int64_t n = 0; n < N; ++n) {
+            if (joint) group(n, n + 1, 0, L, static_cast<size_t>(n));
+            else
+                for (int64_t l = 0; l < L; ++l) group(n, n + 1, l, l + 1, static_cast<size_t>(n * L + l));
+        }
     Outputs result;
     result.push_back(std::move(out));
     if (s.return_statistics) {

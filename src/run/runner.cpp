@@ -4,6 +4,8 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+
 #include "core/error.hpp"
 #include "run/memory.hpp"
 #include "run/stages.hpp"
@@ -24,6 +26,12 @@ void run_stages(Context& context, const RunItem& item, const RunOverrides& overr
 
     if (overrides.dry_run) {
         check_weight_files(plan, overrides.weights_dir);
+        // Weights tied to the batch size (layer_normalization over axis [0, 1, 2]) are checked against the
+        // planned batch: load_weights names a mismatch.
+        const bool tied = std::any_of(plan.layers.begin(), plan.layers.end(),
+                                      [](const LayerPlan& l) { return normalises_batch(l); });
+        if (tied && overrides.save_weights_dir.empty())
+            load_weights(plan, weight_seed, item.source, overrides.weights_dir, file_weights);
         if (!overrides.save_weights_dir.empty())  // weights only, no oneDNN: a model file's weights exported
             save_weights(plan,
                          load_weights(plan, weight_seed, item.source, overrides.weights_dir, file_weights),

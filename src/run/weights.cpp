@@ -10,6 +10,25 @@
 #include "run/stages.hpp"
 
 namespace c1r {
+namespace {
+
+// A layer_normalization over every axis, the batch too (axis [0, 1, 2]), has gamma/beta shaped like its input
+// (batch, length, channels): weights made for another batch size (a model file's, or --batch changed) are
+// named as such, with both batch sizes.
+void check_tied_batch(const LayerPlan& layer, const Variable& v, const std::vector<int64_t>& got,
+                      const std::string& where) {
+    if (!normalises_batch(layer) || got.size() != 3 || v.shape.size() != 3 || got == v.shape ||
+        got[1] != v.shape[1] || got[2] != v.shape[2])
+        return;
+    throw Error(ErrorKind::input,
+                where + ": layer " + std::to_string(layer.index) + " '" + layer.spec.name +
+                    "' (layer_normalization over axis [0, 1, 2], the batch too): its " + v.name + " " +
+                    dims_text(got) + " is for batch " + std::to_string(got[0]) + ", but the input's batch is " +
+                    std::to_string(v.shape[0]) + " (normalising over the batch ties the weights to its size)",
+                layer.spec.pointer);
+}
+
+}  // namespace
 
 std::vector<LayerWeights> load_weights(const Plan& plan, uint64_t seed, const std::string& source,
                                        const std::string& weights_dir, const NamedWeights* file_weights) {
@@ -47,6 +66,7 @@ std::vector<LayerWeights> load_weights(const Plan& plan, uint64_t seed, const st
                                         "' (" + to_string(s.type) + "): the file has no weight \"" + v.name +
                                         "\" " + dims_text(v.shape),
                                     s.pointer);
+                    check_tied_batch(layer, v, found->shape, source);
                     if (found->shape != v.shape)
                         throw Error(ErrorKind::input,
                                     source + ": layer " + std::to_string(layer.index) + " '" + s.name +
@@ -71,6 +91,7 @@ std::vector<LayerWeights> load_weights(const Plan& plan, uint64_t seed, const st
                 }
                 if (file.empty()) continue;
                 NpyArray a = read_npy(file);
+                check_tied_batch(layer, v, a.shape, file);
                 if (a.shape != v.shape)
                     throw Error(ErrorKind::input,
                                 file + ": " + v.name + " shape " + dims_text(a.shape) +
