@@ -93,6 +93,10 @@ std::optional<std::vector<EltwiseOp>> eltwise_ops(const ActivationSpec& activati
 void append_activation_steps(UnitContext& c, const ActivationSpec& activation, const dnnl::memory& dst,
                              LayerUnit& unit);
 dnnl::primitive_attr activation_attr(const ActivationSpec& activation);  // post-ops; only if eltwise_ops has it
+// A softmax or log-softmax step over oneDNN axis `axis` (0 batch, 1 channels, 2 length) from `src` into `dst`
+// (the same memory for in place); its implementation name is appended to `impl`.
+Step softmax_step(UnitContext& c, const dnnl::memory& src, const dnnl::memory& dst, int axis, bool log,
+                  std::string& impl);
 
 // padding_mode other than zeros (network/units_pad.cpp). padded_input: input 0 with `left`/`right` steps filled
 // as `mode` says, in a new plain nwc buffer (a reorder and a plain loop added to `unit`). with_padded_input:

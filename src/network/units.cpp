@@ -87,6 +87,19 @@ dnnl::primitive_attr activation_attr(const ActivationSpec& activation) {
     return attr;
 }
 
+Step softmax_step(UnitContext& c, const dnnl::memory& src, const dnnl::memory& dst, int axis, bool log,
+                  std::string& impl) {
+    const auto prop = dnnl::prop_kind::forward_inference;
+    if (log) {
+        dnnl::logsoftmax_forward::primitive_desc pd({prop, src.get_desc(), axis}, c.engine);
+        impl += pd.impl_info_str();
+        return {dnnl::logsoftmax_forward(pd), {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}}};
+    }
+    dnnl::softmax_forward::primitive_desc pd({prop, src.get_desc(), axis}, c.engine);
+    impl += pd.impl_info_str();
+    return {dnnl::softmax_forward(pd), {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}}};
+}
+
 void append_activation_steps(UnitContext& c, const ActivationSpec& activation, const dnnl::memory& dst,
                              LayerUnit& unit) {
     const dnnl::memory::desc md = dst.get_desc();
@@ -100,18 +113,8 @@ void append_activation_steps(UnitContext& c, const ActivationSpec& activation, c
         return;
     }
     if (activation.fn == Activation::softmax || activation.fn == Activation::log_softmax) {
-        const int axis = 1;  // channels in oneDNN's (N, C, W)
-        if (activation.fn == Activation::softmax) {
-            dnnl::softmax_forward::desc desc(dnnl::prop_kind::forward_inference, md, axis);
-            dnnl::softmax_forward::primitive_desc pd(desc, c.engine);
-            unit.impl += std::string("+") + pd.impl_info_str();
-            unit.steps.push_back({dnnl::softmax_forward(pd), {{DNNL_ARG_SRC, dst}, {DNNL_ARG_DST, dst}}});
-        } else {
-            dnnl::logsoftmax_forward::desc desc(dnnl::prop_kind::forward_inference, md, axis);
-            dnnl::logsoftmax_forward::primitive_desc pd(desc, c.engine);
-            unit.impl += std::string("+") + pd.impl_info_str();
-            unit.steps.push_back({dnnl::logsoftmax_forward(pd), {{DNNL_ARG_SRC, dst}, {DNNL_ARG_DST, dst}}});
-        }
+        unit.impl += "+";  // over the channels, oneDNN's axis 1 in (N, C, W)
+        unit.steps.push_back(softmax_step(c, dst, dst, 1, activation.fn == Activation::log_softmax, unit.impl));
         return;
     }
     // softsign x / (1 + |x|): no oneDNN 2.6 eltwise; a plain loop over an f32 buffer.

@@ -196,19 +196,8 @@ LayerUnit build_activation(UnitContext& c) {
             // oneDNN's logical axes are (N, C, W): the batch 0, channels 1, length 2.
             const int dnnl_axis = axis == 0 ? 0 : channels ? 1 : 2;
             memory src = c.adapt(c.srcs[0], c.src_desc(0), unit);
-            if (s.log_softmax) {
-                dnnl::logsoftmax_forward::desc desc(dnnl::prop_kind::forward_inference, src.get_desc(), dnnl_axis);
-                dnnl::logsoftmax_forward::primitive_desc pd(desc, c.engine);
-                unit.impl = pd.impl_info_str();
-                unit.dsts = {memory(pd.dst_desc(), c.engine)};
-                unit.steps.push_back({dnnl::logsoftmax_forward(pd), {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, unit.dsts[0]}}});
-                return unit;
-            }
-            dnnl::softmax_forward::desc desc(dnnl::prop_kind::forward_inference, src.get_desc(), dnnl_axis);
-            dnnl::softmax_forward::primitive_desc pd(desc, c.engine);
-            unit.impl = pd.impl_info_str();
-            unit.dsts = {memory(pd.dst_desc(), c.engine)};
-            unit.steps.push_back({dnnl::softmax_forward(pd), {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, unit.dsts[0]}}});
+            unit.dsts = {memory(src.get_desc(), c.engine)};
+            unit.steps.push_back(softmax_step(c, src, unit.dsts[0], dnnl_axis, s.log_softmax, unit.impl));
             return unit;
         }
         default: ops = eltwise_ops(fn); break;
