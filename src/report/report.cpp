@@ -48,7 +48,7 @@ using report::omitted;
 // ---- values and their text ----
 
 json shape_json(const Shape& shape, DataFormat format) { return user_dims(shape, format); }
-// A model input's or output's shape in its axis order.
+// A model input's or output's shape in its axis order (the plan's; none for a run that failed before its plan).
 json io_shape_json(const Shape& shape, DataFormat format, const std::string& layout) {
     return layout.empty() ? user_dims(shape, format) : layout_dims(shape, layout);
 }

@@ -119,17 +119,14 @@ Tensor load_input(const ConfigSpec& config, const InputSpec& in, const std::stri
     }
     if (in.shape && !in.rank2 && input_file.empty()) {  // --input replaces the shape (SPEC §3)
         Shape expected = shape_from_dims(*in.shape, config.data_format);
-        if (!in.layout.empty() && !(expected == shape))
-            throw Error(ErrorKind::input,
-                        file + ": shape " + layout_shape_text(shape, in.layout) + " does not match the config's " +
-                            in.pointer + "/shape " + layout_shape_text(expected, in.layout) + " (" + config.source + ")",
-                        in.pointer + "/shape");
+        auto text = [&](const Shape& x) {
+            return in.layout.empty() ? shape_text(x, config.data_format) : layout_shape_text(x, in.layout);
+        };
         if (!(expected == shape))
             throw Error(ErrorKind::input,
-                        file + ": shape " + shape_text(shape, config.data_format) +
-                            " does not match the config's " + "/input/shape " +
-                            shape_text(expected, config.data_format) + " (" + config.source + ")",
-                        "/input/shape");
+                        file + ": shape " + text(shape) + " does not match the config's " + in.pointer + "/shape " +
+                            text(expected) + " (" + config.source + ")",
+                        in.pointer + "/shape");
     }
     return tensor;
 }
@@ -216,10 +213,10 @@ std::unique_ptr<Prepared> prepare(const RunItem& item, const RunOverrides& overr
     record.cpu_isa = Context::cpu_isa();
     record.input_shape = plan.input_shape;
     record.output_shape = plan.output_shape;
-    // Reports give a model input's or output's shape in its axis order when the config gives one.
-    record.input_layout = config.input.layout;
-    for (size_t k = 0; k < plan.output_layouts.size(); ++k)
-        record.output_layouts.push_back(k < config.output_layouts.size() ? config.output_layouts[k] : "");
+    // Reports give a model input's or output's shape in its axis order (the plan's: the data format's unless
+    // the config gives one).
+    record.input_layout = plan.input_layouts.at(0);
+    record.output_layouts = plan.output_layouts;
     for (int t : plan.output_tensors)
         record.outputs.emplace_back(plan.tensors[static_cast<size_t>(t)].name,
                                     plan.tensors[static_cast<size_t>(t)].shape);
